@@ -1,0 +1,85 @@
+"""Backend selection: the only module that knows every backend.
+
+Order of precedence for one call:
+1. the ``backend=`` keyword of the public function,
+2. the ``FRONT_KERNELS_BACKEND`` environment variable,
+3. the default: CPU tensors -> ``reference``; CUDA tensors -> the GPU backend
+   that measured fastest for that op (``GPU_DEFAULTS``), if it is available,
+   else ``reference``.
+
+An explicit request (1 or 2) for a backend that is not available, or that
+does not implement the op, is an error, never a silent fallback.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import torch
+
+BACKENDS = ("reference", "triton", "cuda")
+ENV_VAR = "FRONT_KERNELS_BACKEND"
+
+# op name -> preferred GPU backend; decided by bench/ measurements (see bench/results/).
+GPU_DEFAULTS: dict[str, str] = {}
+GPU_FALLBACK = "triton"
+
+_modules: dict[str, ModuleType | Exception] = {}
+
+
+def _load(name: str) -> ModuleType | Exception:
+    if name not in _modules:
+        try:
+            _modules[name] = importlib.import_module(f"front_kernels._backends.{name}")
+        except Exception as exc:  # an import failure is reported when the backend is asked for
+            _modules[name] = exc
+    return _modules[name]
+
+
+def backend_module(name: str) -> ModuleType:
+    """Import a backend by name, raising a clear error when it is unusable here."""
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; got {name!r}")
+    mod = _load(name)
+    if isinstance(mod, Exception):
+        raise RuntimeError(f"backend {name!r} is not available: {mod}") from mod
+    return mod
+
+
+def _usable_for(mod: ModuleType, x: torch.Tensor) -> str | None:
+    """None if ``mod`` can run on ``x``'s device, else the reason it cannot."""
+    check = getattr(mod, "unusable_reason", None)
+    return check(x) if check is not None else None
+
+
+def available_backends(x: torch.Tensor | None = None) -> list[str]:
+    """Backends that import here (and, given ``x``, can run on its device)."""
+    out = []
+    for name in BACKENDS:
+        mod = _load(name)
+        if isinstance(mod, Exception):
+            continue
+        if x is not None and _usable_for(mod, x) is not None:
+            continue
+        out.append(name)
+    return out
+
+
+def select(op: str, x: torch.Tensor, backend: str | None = None) -> ModuleType:
+    """The backend module that runs ``op`` on ``x``."""
+    requested = backend if backend is not None else os.environ.get(ENV_VAR) or None
+    if requested is not None:
+        mod = backend_module(requested)
+        reason = _usable_for(mod, x)
+        if reason is not None:
+            raise RuntimeError(f"backend {requested!r} cannot run {op} here: {reason}")
+        if not hasattr(mod, op):
+            raise NotImplementedError(f"backend {requested!r} does not implement {op}")
+        return mod
+    if x.is_cuda:
+        for name in (GPU_DEFAULTS.get(op, GPU_FALLBACK), "triton", "cuda"):
+            mod = _load(name)
+            if not isinstance(mod, Exception) and hasattr(mod, op) and _usable_for(mod, x) is None:
+                return mod
+    return backend_module("reference")
