@@ -11,6 +11,16 @@ public layer in :mod:`front_kernels.transforms`):
     Tile-local 2-D DCT-II (inverse: DCT-III) of ``block x block`` tiles of the
     last two dims, which are multiples of ``block``.
 
+``resize(x, mats, rescale_std) -> Tensor``
+    Separable linear resampling of the trailing ``len(mats)`` dims:
+    ``y = A_1 (x) A_2 (x) ... . x`` where ``mats[i]`` is an ``(m_i, n_i)`` matrix
+    (float32, or float64 for float64 input; ``None`` = identity) acting on
+    trailing dim ``i`` (``mats[-1]`` on the last dim). The public layer builds
+    the matrices (DCT truncate/pad, DWT analysis/synthesis, rescale factors).
+    With ``rescale_std`` the output of every leading-batch element is
+    re-standardised to that element's input mean and std over the resized
+    dims (std with Bessel's correction, eps 1e-8 added to the output's std).
+
 A backend module may define ``unusable_reason(x) -> str | None`` saying why it
 cannot run on ``x``'s device; :mod:`front_kernels._dispatch` asks it.
 """
