@@ -2,5 +2,6 @@
 conventions), blocked DCT and spectral resize."""
 from .blocked import blocked_dct2, blocked_idct2
 from .dct import dct, dctn, idct, idctn
+from .resize import resize
 
-__all__ = ["dct", "idct", "dctn", "idctn", "blocked_dct2", "blocked_idct2"]
+__all__ = ["dct", "idct", "dctn", "idctn", "blocked_dct2", "blocked_idct2", "resize"]

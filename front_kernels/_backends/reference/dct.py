@@ -27,6 +27,7 @@ import math
 import torch
 
 from ..._checks import compute_dtype
+from .dct2d import _reorder_index, _unorder_index, dct2_2d, dct3_2d
 
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
 
@@ -47,19 +48,17 @@ def _twiddle(n: int, sign: float, dtype: torch.dtype, device) -> torch.Tensor:
     return torch.polar(torch.ones_like(k), sign * math.pi * k / (2 * n))
 
 
-def _strided(x: torch.Tensor, dim: int, start: int) -> torch.Tensor:
-    """Every second element of ``x`` along ``dim``, from ``start``."""
-    return x[(slice(None),) * dim + (slice(start, None, 2),)]
-
-
 def _dct2_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
     n = x.shape[dim]
     if n == 1:
         return 2 * x
-    v = torch.cat([_strided(x, dim, 0), _strided(x, dim, 1).flip(dim)], dim=dim)
-    y = torch.fft.rfft(v, dim=dim) * _along(_twiddle(n, -1.0, x.dtype, x.device), dim, x.ndim)
+    v = x.index_select(dim, _reorder_index(n, x.device))
+    y = torch.fft.rfft(v, dim=dim) * _along(2 * _twiddle(n, -1.0, x.dtype, x.device), dim, x.ndim)
     tail = (n - 1) // 2  # y_{N-k} = -2 Im Y_k for k = 1..tail
-    return 2 * torch.cat([y.real, (-y.imag).narrow(dim, 1, tail).flip(dim)], dim=dim)
+    if not tail:
+        return y.real
+    rev = torch.arange(tail, 0, -1, device=x.device)
+    return torch.cat([y.real, y.imag.index_select(dim, rev).neg_()], dim=dim)
 
 
 def _dct3_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -70,18 +69,13 @@ def _dct3_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
     half = n // 2 + 1
     # X_{N-k} for k = 0..N//2, with X_N := 0.
     mirrored = torch.cat(
-        [torch.zeros_like(x.narrow(dim, 0, 1)), x.narrow(dim, n - half + 1, half - 1).flip(dim)], dim=dim
+        [torch.zeros_like(x.narrow(dim, 0, 1)), x.index_select(dim, torch.arange(n - 1, n - half, -1, device=x.device))],
+        dim=dim,
     )
     spec = torch.complex(x.narrow(dim, 0, half), -mirrored)
-    spec = spec * _along(_twiddle(n, 1.0, x.dtype, x.device), dim, x.ndim)
-    v = torch.fft.irfft(spec, n=n, dim=dim) * n  # 2N * (1/2) * irfft
-    # undo the reordering: x_{2m} = v_m, x_{2m+1} = v_{N-1-m}
-    even = (n + 1) // 2
-    v_even = v.narrow(dim, 0, even)
-    v_odd = v.narrow(dim, even, n - even).flip(dim)
-    if n % 2:
-        v_odd = torch.cat([v_odd, torch.zeros_like(v_odd.narrow(dim, 0, 1))], dim=dim)
-    return torch.stack([v_even, v_odd], dim=dim + 1).flatten(dim, dim + 1).narrow(dim, 0, n)
+    spec = spec * _along(n * _twiddle(n, 1.0, x.dtype, x.device), dim, x.ndim)
+    v = torch.fft.irfft(spec, n=n, dim=dim)  # times 2N * (1/2) folded into the twiddles
+    return v.index_select(dim, _unorder_index(n, x.device))
 
 
 def _dct1_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -146,11 +140,38 @@ def _one_axis(x: torch.Tensor, type: int, dim: int, norm: str, inverse: bool) ->
     return y
 
 
+def _axis_scale(n: int, t: int, norm: str, inverse: bool, dtype, device) -> torch.Tensor:
+    """Per-index factor of one axis for types 2/3: output factor for type 2, input factor for type 3."""
+    if norm == "ortho":
+        if t == 2:
+            return _edge_scale(n, math.sqrt(1 / (4 * n)), None, math.sqrt(1 / (2 * n)), dtype, device)
+        return _edge_scale(n, 1 / math.sqrt(n), None, 1 / math.sqrt(2 * n), dtype, device)
+    scaled = (norm == "backward") == inverse
+    return torch.full((n,), 1 / (2 * n) if scaled else 1.0, dtype=dtype, device=device)
+
+
+def _two_axes(x: torch.Tensor, t: int, d1: int, d2: int, norm: str, inverse: bool) -> torch.Tensor:
+    n1, n2 = x.shape[d1], x.shape[d2]
+    scale = torch.outer(_axis_scale(n1, t, norm, inverse, x.dtype, x.device),
+                        _axis_scale(n2, t, norm, inverse, x.dtype, x.device))
+    if t == 2:
+        return dct2_2d(x, d1, d2, scale)
+    shape = [1] * x.ndim
+    shape[d1], shape[d2] = n1, n2
+    return dct3_2d(x * scale.reshape(shape), d1, d2)
+
+
 def dct(x: torch.Tensor, type: int, dims: tuple[int, ...], norm: str, inverse: bool) -> torch.Tensor:
     """DCT (``inverse=False``) or inverse DCT of ``type`` along every dim of ``dims``."""
     out_dtype = x.dtype
     y = x.to(compute_dtype(x.dtype))
-    for d in dims:
+    t = _INVERSE_TYPE[type] if inverse else type
+    rest = list(dims)
+    if t in (2, 3) and len(rest) >= 2 and min(y.shape[d] for d in rest[:2]) >= 2:
+        d1, d2 = sorted(rest[:2])
+        y = _two_axes(y, t, d1, d2, norm, inverse)
+        rest = rest[2:]
+    for d in rest:
         y = _one_axis(y, type, d, norm, inverse)
     return y.to(out_dtype)
 
