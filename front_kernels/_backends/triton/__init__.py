@@ -1,0 +1,10 @@
+"""Triton backend: fused GPU kernels, one op per module (kernel, launcher, custom op with its adjoint).
+
+Runs on CUDA tensors, and on CPU tensors under Triton's interpreter
+(``TRITON_INTERPRET=1``), which is how the tests exercise it.
+"""
+from ._runtime import unusable_reason
+from .blocked_dct import blocked_dct2
+from .dct import dct
+
+__all__ = ["dct", "blocked_dct2", "unusable_reason"]

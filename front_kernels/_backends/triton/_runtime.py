@@ -1,0 +1,111 @@
+"""Where the Triton kernels run, and how they are compiled.
+
+A kernel is written as a plain Python function and wrapped in
+:class:`LazyKernel`, which builds the Triton object on first launch, not at
+import: ``TRITON_INTERPRET=1`` (Triton's CPU interpreter, used by the tests)
+is read when the kernel is launched, so the order in which modules import
+``triton`` does not matter. Under the interpreter the autotuner is skipped and
+one small fixed configuration runs (several programs, masked edges).
+
+``FRONT_KERNELS_TRITON_FP32_DOT`` picks how float32 products use tensor cores:
+``tf32x3`` (default: three TF32 products, about float32 accuracy, relative
+error ~1e-6), ``tf32`` (fastest, relative error ~1e-3) or ``ieee`` (no tensor
+cores). float16/bfloat16 operands are multiplied natively with float32
+accumulation; float64 uses ``ieee``.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+
+try:
+    import triton
+    import triton.language as tl  # noqa: F401  (re-exported for the kernel modules)
+
+    _IMPORT_ERROR: Exception | None = None
+except Exception as exc:  # the backend module reports it through unusable_reason
+    triton = None
+    _IMPORT_ERROR = exc
+
+FP32_DOT_ENV = "FRONT_KERNELS_TRITON_FP32_DOT"
+FP32_DOT_CHOICES = ("tf32x3", "tf32", "ieee")
+MAX_GRID_YZ = 65535  # CUDA limit on grid dims 1 and 2
+
+
+def interpreting() -> bool:
+    """True when Triton's CPU interpreter is switched on (``TRITON_INTERPRET=1``)."""
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def unusable_reason(x: torch.Tensor) -> str | None:
+    """None if the kernels can run on ``x``'s device, else why not."""
+    if _IMPORT_ERROR is not None:
+        return f"triton does not import: {_IMPORT_ERROR}"
+    if x.is_cuda:
+        return None
+    if x.device.type == "cpu" and interpreting():
+        return None
+    return (
+        f"the triton backend runs on CUDA tensors (got a tensor on {x.device}); "
+        f"CPU tensors need Triton's interpreter, TRITON_INTERPRET=1"
+    )
+
+
+def fp32_dot_precision() -> str:
+    value = os.environ.get(FP32_DOT_ENV, "tf32x3")
+    if value not in FP32_DOT_CHOICES:
+        raise ValueError(f"{FP32_DOT_ENV} must be one of {', '.join(FP32_DOT_CHOICES)}; got {value!r}")
+    return value
+
+
+def dot_precision(dtype: torch.dtype) -> str:
+    """``input_precision`` for ``tl.dot`` on operands computed from ``dtype``."""
+    if dtype == torch.float64 or interpreting():
+        return "ieee"
+    return fp32_dot_precision()
+
+
+class LazyKernel:
+    """A kernel function compiled for the mode in force when it is launched.
+
+    ``configs`` / ``key`` are the autotune space on a GPU; ``interpret_meta`` the
+    fixed meta-parameters used under the interpreter.
+    """
+
+    def __init__(self, fn, configs=None, key=None, interpret_meta=None):
+        self.fn = fn
+        self.configs = configs
+        self.key = key or []
+        self.interpret_meta = interpret_meta or {}
+        self._built: dict[bool, object] = {}
+
+    def _build(self, interp: bool):
+        if interp not in self._built:
+            if interp:
+                from triton.runtime.interpreter import InterpretedFunction
+
+                self._built[interp] = InterpretedFunction(self.fn)
+            else:
+                from triton.runtime.jit import JITFunction
+
+                jitted = JITFunction(self.fn)
+                if self.configs:
+                    jitted = triton.autotune(configs=self.configs, key=self.key)(jitted)
+                self._built[interp] = jitted
+        return self._built[interp]
+
+    @property
+    def autotuned(self) -> bool:
+        return bool(self.configs) and not interpreting()
+
+    def launch(self, grid, *args, **meta):
+        """Launch with ``grid`` (a tuple or a ``meta -> tuple`` callable)."""
+        interp = interpreting()
+        kernel = self._build(interp)
+        if interp:
+            meta = {**self.interpret_meta, **meta}
+        elif not self.configs:
+            meta = {**self.interpret_meta, **meta}
+        return kernel[grid](*args, **meta)
+
