@@ -1,0 +1,81 @@
+"""``front-kernels transfer``: transfer a checkpoint to a differently sized model.
+
+Example::
+
+    front-kernels transfer --source teacher/ --target small/config.json --method front --out student/
+
+``--target`` is a Hugging Face ``config.json`` (the model is built locally
+from it) or a checkpoint whose tensors give the shapes. ``--out`` becomes a
+loadable folder (safetensors, sharded with an index above
+``--max-shard-size``, ``config.json`` when the target has one) plus
+``transfer_report.txt`` / ``.json``. Nothing is written on error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .api import execute_plan, prepare
+from .report import TransferReport
+from .writing import write_hf_folder
+
+FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
+BOT_ONLY = ("wavelet", "mode", "non_dyadic")
+COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", required=True, help="checkpoint: .safetensors, .pt/.pth, or HF folder")
+    p.add_argument("--target", required=True, help="HF config.json, or a checkpoint giving the target shapes")
+    p.add_argument("--method", choices=("front", "bot"), default="front")
+    p.add_argument("--out", required=True, help="output folder (must not exist or be empty, unless --overwrite)")
+    f = p.add_argument_group("FRONT options")
+    f.add_argument("--keep-ratio", type=float, dest="keep_ratio")
+    f.add_argument("--mlp-dct", choices=("2d", "1d"), dest="mlp_dct")
+    f.add_argument("--depth-mode", choices=("zero", "random", "consistence"), dest="depth_mode")
+    f.add_argument("--depth-band", choices=("first", "last", "middle"), dest="depth_band")
+    f.add_argument("--select-n", type=int, dest="select_n")
+    b = p.add_argument_group("BoT options")
+    b.add_argument("--wavelet", help="haar or dbN")
+    b.add_argument("--mode", help="boundary mode (PyWavelets names), default periodization")
+    b.add_argument("--non-dyadic", choices=("dct", "pad"), dest="non_dyadic")
+    c = p.add_argument_group("common options")
+    c.add_argument("--rescale", choices=("std", "amplitude", "reference"))
+    c.add_argument("--skip", action="append", help="part (qkv, attn_out, mlp, norm) or regex; repeatable")
+    c.add_argument("--head-pattern", dest="head_pattern")
+    c.add_argument("--group-pattern", dest="group_pattern")
+    c.add_argument("--seed", type=int)
+    o = p.add_argument_group("output")
+    o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size")
+    o.add_argument("--overwrite", action="store_true")
+    o.add_argument("--no-progress", action="store_true", dest="no_progress")
+    o.add_argument("--quiet", action="store_true", help="do not print the report table")
+
+
+def options_from_args(args) -> dict:
+    allowed = COMMON + (FRONT_ONLY if args.method == "front" else BOT_ONLY)
+    other = BOT_ONLY if args.method == "front" else FRONT_ONLY
+    bad = [k for k in other if getattr(args, k, None) is not None]
+    if bad:
+        raise ValueError(f"--{bad[0].replace('_', '-')} is not an option of --method {args.method}")
+    return {k: getattr(args, k) for k in allowed if getattr(args, k, None) is not None}
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+    try:
+        options = options_from_args(args)
+        src, tgt, plan = prepare(args.source, args.target, args.method, **options)
+        report = TransferReport(plan)
+        with tqdm(total=len(plan.groups), desc="groups", unit="group", disable=args.no_progress,
+                  file=sys.stderr) as bar:
+            sd = execute_plan(plan, src, tgt, on_group=lambda g: bar.update(1))
+        out = write_hf_folder(sd, args.out, config=tgt.config, report=report,
+                              max_shard_size=args.max_shard_size, overwrite=args.overwrite)
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
+        print(f"front-kernels transfer: error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(report.table())
+    print(f"wrote {out}")
+    return 0

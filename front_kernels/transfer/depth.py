@@ -1,0 +1,62 @@
+r"""Depth mapping of METHODS.md 1.2: ``L`` stacked coefficient blocks -> ``L'``.
+
+With ``D = DCT_depth(C)`` (length ``L``) and ``s = min(L, L', select_n)``, the
+kept band is ``D[b : b+s]`` where ``b`` is ``0`` (``'first'``), ``L - s``
+(``'last'``) or ``(L - s) // 2`` (``'middle'``). Target slots ``[0, s)`` hold
+it; the other ``L' - s`` slots are zero (``'zero'``), drawn from
+``N(mean, std)`` of the kept band (``'random'``), or the kept band is
+instead repeated in order, index ``k`` ``L'//s + (k < L' % s)`` times
+(``'consistence'``). The result is ``IDCT_depth`` at length ``L'``.
+``rescale='reference'`` uses the un-normalised pair of 1.5, the others the
+orthonormal one, ``'amplitude'`` times :math:`\sqrt{L'/L}`.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ..transforms import dct, idct
+
+
+def depth_forward(c: torch.Tensor, rescale: str) -> torch.Tensor:
+    if rescale == "reference":
+        return dct(c, dim=0, norm=None) / 2
+    return dct(c, dim=0, norm="ortho")
+
+
+def depth_inverse(d: torch.Tensor, rescale: str) -> torch.Tensor:
+    if rescale == "reference":
+        return idct(d * 2, dim=0, norm=None)
+    return idct(d, dim=0, norm="ortho")
+
+
+def kept_depth(L: int, L_target: int, select_n: int | None) -> int:
+    return min(L, L_target, select_n if select_n is not None else L)
+
+
+def map_depth(c: torch.Tensor, L_target: int, *, mode: str = "zero", band: str = "first",
+              select_n: int | None = None, rescale: str = "reference",
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """``(L, ...)`` per-layer coefficients -> ``(L_target, ...)``, as in the module doc."""
+    L = c.shape[0]
+    s = kept_depth(L, L_target, select_n)
+    if s == L == L_target:
+        return c
+    d = depth_forward(c, rescale)
+    start = {"first": 0, "last": L - s, "middle": (L - s) // 2}[band]
+    kept = d[start:start + s]
+    rest_shape = (L_target - s,) + tuple(c.shape[1:])
+    if mode == "consistence":
+        counts = torch.tensor([L_target // s + (1 if k < L_target % s else 0) for k in range(s)])
+        slots = torch.repeat_interleave(kept, counts, dim=0)
+    elif mode == "random":
+        mu = kept.mean()
+        sd = kept.std() if kept.numel() > 1 else kept.new_zeros(())
+        noise = torch.randn(rest_shape, generator=generator, dtype=kept.dtype)
+        slots = torch.cat([kept, noise * sd + mu], dim=0)
+    else:
+        slots = torch.cat([kept, kept.new_zeros(rest_shape)], dim=0)
+    if rescale == "amplitude":
+        slots = slots * math.sqrt(L_target / L)
+    return depth_inverse(slots, rescale)

@@ -1,0 +1,161 @@
+"""Option sets of the two transfer methods, checked on construction."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+RESCALES = ("std", "amplitude", "reference")
+
+# Named parts for ``skip=``: regexes searched in a parameter name (timm, HF BERT, GPT-2, LLaMA).
+SKIP_PARTS = {
+    "qkv": r"attn\.qkv|attention\.self\.(query|key|value)|attn\.c_attn|self_attn\.[qkv]_proj",
+    "attn_out": r"attn\.proj|attention\.output\.dense|attn\.c_proj|self_attn\.o_proj",
+    "mlp": r"(^|\.)mlp\.|intermediate\.dense|(?<!attention)\.output\.dense",
+    "norm": r"(?i)norm|(^|\.)ln_",
+}
+
+DEFAULT_HEAD_PATTERN = r"(^|\.)(head|classifier|fc|score)\.(weight|bias)$"
+
+
+def _check_choice(value, choices, name):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+
+
+def _compile_skip(skip) -> list[tuple[str, re.Pattern]]:
+    if skip is None:
+        return []
+    if isinstance(skip, str):
+        skip = [skip]
+    out = []
+    for item in skip:
+        if not isinstance(item, str):
+            raise TypeError(f"skip entries must be strings, got {item!r}")
+        try:
+            out.append((item, re.compile(SKIP_PARTS.get(item, item))))
+        except re.error as exc:
+            raise ValueError(f"skip entry {item!r} is neither a part name ({', '.join(SKIP_PARTS)}) "
+                             f"nor a valid regex: {exc}") from None
+    return out
+
+
+@dataclass
+class CommonOptions:
+    """Options shared by FRONT and BoT.
+
+    ``skip``: part names (``'qkv'``, ``'attn_out'``, ``'mlp'``, ``'norm'``) or
+    regexes; matching target parameters keep their own values.
+    ``head_pattern``: regex naming classifier-head parameters; one whose first
+    dim (class count) differs from the source's keeps the target's own value.
+    ``group_pattern``: regex overriding the layer rule (see ``grouping``).
+    ``seed``: seed of ``depth_mode='random'`` (combined with the group name, so
+    the result does not depend on the order groups are processed in).
+    """
+
+    skip: list = field(default_factory=list)
+    head_pattern: str = DEFAULT_HEAD_PATTERN
+    group_pattern: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        self._skip = _compile_skip(self.skip)
+        self._head = re.compile(self.head_pattern) if self.head_pattern else None
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"seed must be an int, got {self.seed!r}")
+
+    def skipped_by(self, name: str) -> str | None:
+        for label, pat in self._skip:
+            if pat.search(name):
+                return label
+        return None
+
+    def is_head(self, name: str) -> bool:
+        return bool(self._head and self._head.search(name))
+
+
+@dataclass
+class FrontOptions(CommonOptions):
+    r"""FRONT (METHODS.md section 1).
+
+    ``keep_ratio`` in (0, 1]: keep ``max(1, floor(n * keep_ratio))`` source DCT
+    coefficients per transformed axis. ``mlp_dct``: ``'2d'`` (separable 2-D
+    DCT of every 2-D tensor) or ``'1d'`` (MLP expansion / contraction weights
+    transformed along the hidden axis only). ``depth_mode``: ``'zero'``,
+    ``'random'`` or ``'consistence'`` filling of the target's depth slots;
+    ``depth_band``: which source depth frequencies are kept (``'first'``,
+    ``'last'``, ``'middle'``); ``select_n``: cap on kept depth frequencies.
+    ``rescale``:
+
+    * ``'reference'``: the un-normalised pair :math:`X_k=\sum_n x_n\cos\frac{\pi k(2n+1)}{2N}`
+      and its exact inverse, so truncating ``N -> M`` scales amplitudes by ``N/M``
+      per axis (the authors' script without ``use_ratio``);
+    * ``'amplitude'``: orthonormal DCTs and a factor :math:`\sqrt{M/N}` per axis
+      (``L'/L`` along depth): a smooth signal keeps its values;
+    * ``'std'`` (default): orthonormal DCTs, then every target tensor is
+      re-standardised, :math:`W' = \mu + \sigma (Y - \bar Y)/(s_Y + 10^{-8})`,
+      with the source layer's :math:`(\mu, \sigma)`.
+    """
+
+    keep_ratio: float = 1.0
+    mlp_dct: str = "2d"
+    depth_mode: str = "zero"
+    depth_band: str = "first"
+    select_n: int | None = None
+    rescale: str = "std"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.keep_ratio, bool) or not isinstance(self.keep_ratio, (int, float)) \
+                or not 0 < self.keep_ratio <= 1:
+            raise ValueError(f"keep_ratio must be a number in (0, 1], got {self.keep_ratio!r}")
+        _check_choice(self.mlp_dct, ("2d", "1d"), "mlp_dct")
+        _check_choice(self.depth_mode, ("zero", "random", "consistence"), "depth_mode")
+        _check_choice(self.depth_band, ("first", "last", "middle"), "depth_band")
+        _check_choice(self.rescale, RESCALES, "rescale")
+        if self.select_n is not None and (isinstance(self.select_n, bool) or not isinstance(self.select_n, int)
+                                          or self.select_n < 1):
+            raise ValueError(f"select_n must be a positive int or None, got {self.select_n!r}")
+
+
+@dataclass
+class BotOptions(CommonOptions):
+    r"""BoT (METHODS.md section 2): the stacked group ``(L, n1, n2)`` is resized as
+    one 3-D signal by :func:`front_kernels.resize` with ``method='dwt'``.
+
+    ``wavelet``: ``'haar'`` or ``'dbN'``; ``mode``: boundary mode
+    (``'periodization'``, ``'zero'``, ``'symmetric'``); ``non_dyadic``: how a
+    non-power-of-two ratio is finished (``'dct'`` default, or ``'pad'``).
+    ``rescale``: ``'reference'`` (orthonormal filters, the approximation band
+    grows by :math:`\sqrt 2` per level per axis), ``'amplitude'`` (divided back
+    by :math:`\sqrt 2^j` per axis), ``'std'`` (default: every layer is
+    standardised first, resized with ``'amplitude'``, and every target layer
+    re-standardised to the mean/std of the source layers, linearly
+    interpolated along depth at the target layer's centre).
+    """
+
+    wavelet: str = "haar"
+    mode: str = "periodization"
+    non_dyadic: str = "dct"
+    rescale: str = "std"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_choice(self.rescale, RESCALES, "rescale")
+        _check_choice(self.non_dyadic, ("dct", "pad"), "non_dyadic")
+        from ..wavelets import check_mode, get_wavelet
+
+        if not isinstance(self.wavelet, str):
+            raise TypeError(f"wavelet must be a wavelet name such as 'haar' or 'db2', got {self.wavelet!r}")
+        get_wavelet(self.wavelet)
+        check_mode(self.mode)
+
+
+def make_options(method: str, **options):
+    """Options object for ``method`` ('front' or 'bot'); unknown keywords are an error."""
+    _check_choice(method, ("front", "bot"), "method")
+    cls = FrontOptions if method == "front" else BotOptions
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        names = sorted(f for f in cls.__dataclass_fields__)
+        raise TypeError(f"{exc}; options of method={method!r}: {', '.join(names)}") from None

@@ -1,0 +1,139 @@
+"""Planning a model transfer: which target group comes from which source group.
+
+:func:`plan_transfer` needs only names, shapes and dtypes, so it runs before
+any tensor is loaded; the resulting :class:`TransferPlan` lists one
+:class:`GroupPlan` per target group, to be executed group by group with
+:func:`.group.transfer_group`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .grouping import LAYER_PLACEHOLDER, group_names
+from .options import BotOptions, FrontOptions
+from .shapes import signal_shape
+
+TRANSFER, COPY, KEEP, PASS = "transfer", "copy", "keep", "pass"
+
+
+@dataclass
+class GroupPlan:
+    """One target group and what happens to it.
+
+    ``action``: ``'transfer'`` (computed from ``source_names``), ``'copy'``
+    (same shapes and depth: the source values), ``'keep'`` (the target's own
+    values; ``detail`` says why), ``'pass'`` (non-floating entry, passed through).
+    """
+
+    key: str
+    action: str
+    target_names: list[str]
+    target_shape: tuple
+    source_names: list[str] = field(default_factory=list)
+    source_shape: tuple | None = None
+    detail: str = ""
+
+    @property
+    def repeated(self) -> bool:
+        return LAYER_PLACEHOLDER in self.key
+
+    @property
+    def computes(self) -> bool:
+        return self.action in (TRANSFER, COPY)
+
+
+@dataclass
+class TransferPlan:
+    method: str
+    options: object
+    source_origin: str
+    target_origin: str
+    groups: list[GroupPlan]
+    target_order: list[str]
+
+    def compute_groups(self) -> list[GroupPlan]:
+        return [g for g in self.groups if g.computes]
+
+
+def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
+    sig_s, sig_t = signal_shape(gs.source_shape), signal_shape(gs.target_shape)
+    if method == "front":
+        text = f"FRONT {options.rescale}: DCT {sig_s}->{sig_t}"
+        if options.keep_ratio < 1:
+            text += f", keep_ratio {options.keep_ratio}"
+        if options.mlp_dct == "1d":
+            text += ", mlp 1d"
+        if n_src != n_tgt or (options.select_n is not None and options.select_n < n_src):
+            text += f", depth {n_src}->{n_tgt} {options.depth_mode}/{options.depth_band}"
+    else:
+        a = ((n_src,) if gs.repeated else ()) + sig_s
+        b = ((n_tgt,) if gs.repeated else ()) + sig_t
+        text = f"BoT {options.wavelet}/{options.mode} {options.rescale}: {a}->{b}"
+    return text
+
+
+def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict, target_dtypes: dict,
+                  options, *, method: str, source_origin: str = "source",
+                  target_origin: str = "target") -> TransferPlan:
+    """Match target groups to source groups and decide each group's action.
+
+    Raises ``ValueError`` when no target group has a source counterpart, when
+    a group's layers disagree in shape, or when a source and a target tensor
+    of one group have signal views of different rank.
+    """
+    pattern = options.group_pattern
+    src_groups = group_names(source_shapes.keys(), pattern)
+    float_targets = [n for n in target_shapes if target_dtypes[n].is_floating_point]
+    tgt_groups = group_names(float_targets, pattern)
+    plans: list[GroupPlan] = []
+    for n in target_shapes:
+        if not target_dtypes[n].is_floating_point:
+            plans.append(GroupPlan(n, PASS, [n], tuple(target_shapes[n]),
+                                   detail=f"non-floating ({str(target_dtypes[n]).replace('torch.', '')})"))
+    for key, tg in tgt_groups.items():
+        t_shapes = {tuple(target_shapes[n]) for n in tg.names}
+        if len(t_shapes) > 1:
+            raise ValueError(f"target group {key!r}: the layers disagree in shape "
+                             f"({', '.join(f'{n}: {tuple(target_shapes[n])}' for n in tg.names[:4])})")
+        t_shape = t_shapes.pop()
+        gp = GroupPlan(key, KEEP, list(tg.names), t_shape)
+        plans.append(gp)
+        sg = src_groups.get(key)
+        if sg is None:
+            gp.detail = "no source counterpart"
+            continue
+        gp.source_names = list(sg.names)
+        s_shapes = {tuple(source_shapes[n]) for n in sg.names}
+        if len(s_shapes) > 1:
+            raise ValueError(f"source group {key!r}: the layers disagree in shape "
+                             f"({', '.join(f'{n}: {tuple(source_shapes[n])}' for n in sg.names[:4])})")
+        gp.source_shape = s_shapes.pop()
+        if not all(source_dtypes[n].is_floating_point for n in sg.names):
+            gp.detail = f"source is not floating ({source_dtypes[sg.names[0]]})"
+            continue
+        skipped = next((options.skipped_by(n) for n in tg.names if options.skipped_by(n)), None)
+        if skipped:
+            gp.detail = f"skip={skipped}"
+            continue
+        if options.is_head(tg.names[0]) and gp.source_shape[0] != t_shape[0]:
+            gp.detail = f"head with another class count ({gp.source_shape[0]} in source, {t_shape[0]} in target)"
+            continue
+        if len(signal_shape(gp.source_shape)) != len(signal_shape(t_shape)):
+            raise ValueError(f"group {key!r}: source shape {gp.source_shape} ({sg.names[0]}) and target "
+                             f"shape {t_shape} ({tg.names[0]}) differ in rank; cannot transfer")
+        same = gp.source_shape == t_shape and len(sg) == len(tg)
+        if same and (method == "bot" or (options.keep_ratio == 1 and
+                                         (options.select_n is None or options.select_n >= len(sg)))):
+            gp.action, gp.detail = COPY, "same shape and depth"
+        else:
+            gp.action = TRANSFER
+            gp.detail = _describe(method, options, gp, len(sg), len(tg))
+    if not any(g.computes for g in plans):
+        common = sorted(set(src_groups) & set(tgt_groups))
+        hint = (f"; the common groups {common[:3]} are all kept (skip / head rules)" if common else
+                f"; source groups look like {list(src_groups)[:3]}, target groups like {list(tgt_groups)[:3]}")
+        raise ValueError(f"source {source_origin} and target {target_origin} have no common parameter "
+                         f"groups to transfer (mismatched architectures?){hint}")
+    return TransferPlan(method, options, source_origin, target_origin, plans, list(target_shapes))
