@@ -102,11 +102,15 @@ def test_dwt_non_dyadic_finishes_with_dct(rng):
     assert rel_err(got, _dct_resize_axis(y, 18, 0, "amplitude")) < 1e-10
 
 
-def test_dwt_non_dyadic_pad_extends_periodically(rng):
+def test_dwt_non_dyadic_pad_truncates_or_extends_periodically(rng):
     x = rng.standard_normal((1, 8))
-    band = pywt.dwt(x, "haar", mode="periodization", axis=-1)[0]  # length 4, target 6
-    got = fk.resize(torch.from_numpy(x), (6,), method="dwt", rescale="reference", non_dyadic="pad")
-    assert rel_err(got, band[:, [0, 1, 2, 3, 0, 1]]) < 1e-12
+    band = pywt.dwt(x, "haar", mode="periodization", axis=-1)[0]  # 8 -> 4 (one level), target 3: truncate
+    got = fk.resize(torch.from_numpy(x), (3,), method="dwt", rescale="reference", non_dyadic="pad")
+    assert rel_err(got, band[:, :3]) < 1e-12
+    small = rng.standard_normal((1, 4))
+    up = pywt.idwt(small, None, "haar", mode="periodization", axis=-1)  # 4 -> 8, target 10: extend periodically
+    got = fk.resize(torch.from_numpy(small), (10,), method="dwt", rescale="reference", non_dyadic="pad")
+    assert rel_err(got, up[:, [0, 1, 2, 3, 4, 5, 6, 7, 0, 1]]) < 1e-12
 
 
 @pytest.mark.parametrize("method", ["dct", "dwt"])
