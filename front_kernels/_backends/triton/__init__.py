@@ -6,5 +6,6 @@ Runs on CUDA tensors, and on CPU tensors under Triton's interpreter
 from ._runtime import unusable_reason
 from .blocked_dct import blocked_dct2
 from .dct import dct
+from .resize import resize
 
-__all__ = ["dct", "blocked_dct2", "unusable_reason"]
+__all__ = ["dct", "blocked_dct2", "resize", "unusable_reason"]

@@ -134,12 +134,17 @@ def apply_matrix_launch(x: torch.Tensor, mat: torch.Tensor, dim: int, out_dtype:
     return y
 
 
-def apply_matrices_launch(x: torch.Tensor, mats: Sequence[torch.Tensor], dims: Sequence[int]) -> torch.Tensor:
-    """Apply ``mats[i]`` along ``dims[i]`` in order; intermediates in the compute dtype."""
+def apply_matrices_launch(x: torch.Tensor, mats: Sequence[torch.Tensor], dims: Sequence[int],
+                          out_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Apply ``mats[i]`` along ``dims[i]`` in order; intermediates in the compute dtype,
+    the result in ``out_dtype`` (default ``x.dtype``)."""
     mid = torch.float64 if x.dtype == torch.float64 else torch.float32
+    out_dtype = out_dtype or x.dtype
+    if not mats:
+        return x.to(out_dtype, copy=True)
     y = x
     for i, (mat, d) in enumerate(zip(mats, dims)):
-        y = apply_matrix_launch(y, mat, d, x.dtype if i == len(mats) - 1 else mid)
+        y = apply_matrix_launch(y, mat, d, out_dtype if i == len(mats) - 1 else mid)
     return y
 
 
