@@ -25,7 +25,9 @@ ENV_VAR = "FRONT_KERNELS_BACKEND"
 GPU_DEFAULTS: dict[str, str] = {}
 GPU_FALLBACK = "triton"
 
-_modules: dict[str, ModuleType | Exception] = {}
+_modules: dict[str, ModuleType | Exception] = {
+    "reference": importlib.import_module("front_kernels._backends.reference"),
+}
 
 
 def _load(name: str) -> ModuleType | Exception:

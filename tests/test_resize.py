@@ -143,3 +143,10 @@ def test_resize_bad_input():
         fk.resize(x, (2, 3), method="dwt", wavelet="db99")
     with pytest.raises(TypeError, match="x must be a real floating"):
         fk.resize(torch.ones(4, 6, dtype=torch.int64), (2, 3))
+
+
+@pytest.mark.parametrize("method", ["dct", "dwt"])
+def test_resize_torch_compile_fullgraph(method):
+    x = torch.randn(2, 8, 6)
+    compiled = torch.compile(lambda a: fk.resize(a, (4, 3), method=method, wavelet="db2"), fullgraph=True)
+    assert rel_err(compiled(x), fk.resize(x, (4, 3), method=method, wavelet="db2")) < 1e-5

@@ -56,9 +56,13 @@ def dct_matrix(n: int) -> torch.Tensor:
     return dct(torch.eye(n, dtype=torch.float64), dim=0, norm="ortho", backend="reference")
 
 
+def _dct_matrix(n: int) -> torch.Tensor:
+    return dct_matrix.__wrapped__(n) if torch.compiler.is_compiling() else dct_matrix(n)
+
+
 def _dct_resample(n: int, m: int, rescale: str) -> torch.Tensor:
     k = min(n, m)
-    a = dct_matrix(m)[:k].T @ dct_matrix(n)[:k]
+    a = _dct_matrix(m)[:k].T @ _dct_matrix(n)[:k]
     if rescale == "amplitude":
         a = a * math.sqrt(m / n)
     elif rescale == "reference":
@@ -114,8 +118,13 @@ def _on_device(key: tuple, dtype: torch.dtype, device: torch.device) -> torch.Te
 
 
 def resample_matrices(sizes_in, sizes_out, method, rescale, wavelet, mode, non_dyadic, dtype, device):
-    """Matrices for every resized axis, in ``dtype`` on ``device`` (cached, bounded)."""
-    return tuple(
-        _on_device((n, m, method, rescale, wavelet, mode, non_dyadic), dtype, torch.device(device))
-        for n, m in zip(sizes_in, sizes_out)
-    )
+    """Matrices for every resized axis, in ``dtype`` on ``device`` (cached, bounded).
+
+    Under ``torch.compile`` the matrices are built inside the graph instead
+    (the compiler folds them into constants), since the caches are Python state.
+    """
+    keys = [(n, m, method, rescale, wavelet, mode, non_dyadic) for n, m in zip(sizes_in, sizes_out)]
+    if torch.compiler.is_compiling():
+        built = [resample_matrix.__wrapped__(*key) for key in keys]
+        return tuple(None if a is None else a.to(device=device, dtype=dtype) for a in built)
+    return tuple(_on_device(key, dtype, torch.device(device)) for key in keys)
