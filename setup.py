@@ -144,5 +144,37 @@ def _ext_modules() -> tuple[list[Extension], dict]:
     return [Extension(EXT_NAME, sources=sources)], {"build_ext": CudaBuildExt}
 
 
+# --- CPU extension front_kernels._cpu: fused DCT passes around torch.fft (C++/OpenMP/pybind11, no torch headers).
+# FRONT_KERNELS_BUILD_CPU=0 skips it; if the compiler fails it is skipped with a warning (the pure-torch path remains).
+CPU_EXT_NAME = "front_kernels._cpu"
+
+
+def _with_cpu_extension(exts: list[Extension], cmds: dict) -> tuple[list[Extension], dict]:
+    if os.environ.get("FRONT_KERNELS_BUILD_CPU", "").strip() == "0":
+        return exts, cmds
+    try:
+        import pybind11
+    except ImportError:
+        print("warning: pybind11 not found; front_kernels._cpu is not built", file=sys.stderr)
+        return exts, cmds
+    cpu = Extension(CPU_EXT_NAME, sources=["csrc/cpu/dct2d_cpu.cpp"], include_dirs=[pybind11.get_include()],
+                    language="c++", extra_compile_args=["-O3", "-fopenmp", "-std=c++17", "-fvisibility=hidden"],
+                    extra_link_args=["-fopenmp"])
+    base = cmds.get("build_ext", build_ext)
+
+    class OptionalCpuBuildExt(base):
+        def build_extension(self, ext: Extension) -> None:
+            if ext.name != CPU_EXT_NAME:
+                return super().build_extension(ext)
+            try:
+                super().build_extension(ext)
+            except Exception as exc:  # optional: never fail the install over the CPU fast path
+                print(f"warning: building {CPU_EXT_NAME} failed ({exc}); the pure-torch CPU path will be used",
+                      file=sys.stderr)
+
+    return [*exts, cpu], {**cmds, "build_ext": OptionalCpuBuildExt}
+
+
 _exts, _cmds = _ext_modules()
+_exts, _cmds = _with_cpu_extension(_exts, _cmds)
 setup(ext_modules=_exts, cmdclass=_cmds)

@@ -27,6 +27,7 @@ import math
 import torch
 
 from ..._checks import compute_dtype
+from . import native
 from .dct2d import _reorder_index, _unorder_index, dct2_2d, dct3_2d
 
 _INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
@@ -140,18 +141,27 @@ def _one_axis(x: torch.Tensor, type: int, dim: int, norm: str, inverse: bool) ->
     return y
 
 
-def _axis_scale(n: int, t: int, norm: str, inverse: bool, dtype, device) -> torch.Tensor:
-    """Per-index factor of one axis for types 2/3: output factor for type 2, input factor for type 3."""
+def _axis_factors(n: int, t: int, norm: str, inverse: bool) -> tuple[float, float]:
+    """``(first, rest)`` of :func:`_axis_scale`: the factor at index 0 and at every other index."""
     if norm == "ortho":
         if t == 2:
-            return _edge_scale(n, math.sqrt(1 / (4 * n)), None, math.sqrt(1 / (2 * n)), dtype, device)
-        return _edge_scale(n, 1 / math.sqrt(n), None, 1 / math.sqrt(2 * n), dtype, device)
+            return math.sqrt(1 / (4 * n)), math.sqrt(1 / (2 * n))
+        return 1 / math.sqrt(n), 1 / math.sqrt(2 * n)
     scaled = (norm == "backward") == inverse
-    return torch.full((n,), 1 / (2 * n) if scaled else 1.0, dtype=dtype, device=device)
+    return (1 / (2 * n),) * 2 if scaled else (1.0, 1.0)
+
+
+def _axis_scale(n: int, t: int, norm: str, inverse: bool, dtype, device) -> torch.Tensor:
+    """Per-index factor of one axis for types 2/3: output factor for type 2, input factor for type 3."""
+    first, rest = _axis_factors(n, t, norm, inverse)
+    return _edge_scale(n, first, None, rest, dtype, device)
 
 
 def _two_axes(x: torch.Tensor, t: int, d1: int, d2: int, norm: str, inverse: bool) -> torch.Tensor:
     n1, n2 = x.shape[d1], x.shape[d2]
+    if native.usable(x):
+        return native.dct_two_axes(x, t, d1, d2, _axis_factors(n1, t, norm, inverse),
+                                   _axis_factors(n2, t, norm, inverse))
     scale = torch.outer(_axis_scale(n1, t, norm, inverse, x.dtype, x.device),
                         _axis_scale(n2, t, norm, inverse, x.dtype, x.device))
     if t == 2:
@@ -172,7 +182,10 @@ def dct(x: torch.Tensor, type: int, dims: tuple[int, ...], norm: str, inverse: b
         y = _two_axes(y, t, d1, d2, norm, inverse)
         rest = rest[2:]
     for d in rest:
-        y = _one_axis(y, type, d, norm, inverse)
+        if t in (2, 3) and d == y.ndim - 1 and native.usable(y):
+            y = native.dct_last_axis(y, t, _axis_factors(y.shape[d], t, norm, inverse))
+        else:
+            y = _one_axis(y, type, d, norm, inverse)
     return y.to(out_dtype)
 
 

@@ -1,0 +1,128 @@
+r"""CPU fast path of the DCT-II / DCT-III: the compiled passes of ``front_kernels._cpu``
+around ``torch.fft`` (MKL / pocketfft).
+
+The numbers are those of :mod:`.dct2d` (the two-axis Makhoul algorithm):
+
+* type 2: gather ``x -> v`` (Makhoul's order on both axes), ``V = rfft2(v)``, then
+  one pass ``V -> X`` applying the twiddles, the row reflection and the scales;
+* type 3: one pass ``X -> Z`` (scales, mirrors, twiddles, and for an even last
+  size the packing of the half spectrum into ``N2/2`` complex columns so that a
+  complex ``ifft2`` of half the width replaces ``irfft2``), the inverse FFT,
+  then the un-gather ``v -> x``.
+
+The operator :func:`dct23` works on the two trailing dims of a tensor of
+shape ``(*batch, N1, N2)`` (float32 or float64) and computes
+
+.. math::
+   \text{type 2:}\quad y = (s_1 \otimes s_2) \odot (M_2 \otimes M_2)\,x, \qquad
+   \text{type 3:}\quad y = (M_3 \otimes M_3)\,((s_1 \otimes s_2) \odot x),
+
+with :math:`M_2`, :math:`M_3` scipy's un-normalised DCT-II / DCT-III matrices and
+per-axis scales :math:`s_j = (a_j, b_j, b_j, \dots)`. Since
+:math:`M_2^T = M_3\,\mathrm{diag}(2, 1, \dots, 1)`, the adjoint (the backward)
+of type 2 with :math:`(a_j, b_j)` is type 3 with :math:`(2a_j, b_j)`, and of
+type 3 it is type 2 with :math:`(a_j/2, b_j)`.
+
+It is a ``torch.library`` custom op with a fake kernel and autograd, so it
+works under ``torch.compile(fullgraph=True)``. Without the compiled extension,
+or with ``FRONT_KERNELS_NATIVE_CPU=0`` (read at import; the module flag
+``enabled`` can be changed later), :func:`usable` is False and the caller keeps
+the pure-torch path.
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+
+try:
+    from ... import _cpu
+except ImportError as exc:  # not built: the pure-torch path is used
+    _cpu = None
+    IMPORT_ERROR: Exception | None = exc
+else:
+    IMPORT_ERROR = None
+
+ENV_VAR = "FRONT_KERNELS_NATIVE_CPU"
+enabled = os.environ.get(ENV_VAR, "1") != "0"
+
+_DTYPES = (torch.float32, torch.float64)
+
+
+def available() -> bool:
+    """True when the compiled extension ``front_kernels._cpu`` imports."""
+    return _cpu is not None
+
+
+def usable(x: torch.Tensor) -> bool:
+    """True when the fast path is enabled, built, and ``x`` is a float32/float64 CPU tensor."""
+    return enabled and _cpu is not None and x.device.type == "cpu" and x.dtype in _DTYPES
+
+
+def _dct23_impl(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2: float) -> torch.Tensor:
+    x = x.contiguous()
+    n1, n2 = x.shape[-2], x.shape[-1]
+    batch = x.numel() // (n1 * n2)
+    dbl = x.dtype == torch.float64
+    out = torch.empty_like(x)
+    if type == 2:
+        v = torch.empty_like(x)
+        _cpu.gather(x.data_ptr(), v.data_ptr(), batch, n1, n2, dbl)
+        spec = torch.fft.rfft2(v).contiguous()
+        _cpu.dct2_post(spec.data_ptr(), out.data_ptr(), batch, n1, n2, a1, b1, a2, b2, dbl)
+        return out
+    ctype = torch.complex128 if dbl else torch.complex64
+    packed = n2 % 2 == 0
+    spec = torch.empty((*x.shape[:-1], n2 // 2 if packed else n2 // 2 + 1), dtype=ctype)
+    _cpu.dct3_pre(x.data_ptr(), spec.data_ptr(), batch, n1, n2, a1, b1, a2, b2, packed, dbl)
+    if packed:
+        v = torch.view_as_real(torch.fft.ifft2(spec, norm="forward").contiguous())
+    else:
+        v = torch.fft.irfft2(spec, s=(n1, n2), norm="forward").contiguous()
+    _cpu.scatter(v.data_ptr(), out.data_ptr(), batch, n1, n2, dbl)
+    return out
+
+
+if _cpu is not None:
+
+    @torch.library.custom_op("front_kernels::dct23_cpu", mutates_args=(), device_types="cpu")
+    def dct23(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2: float) -> torch.Tensor:
+        """Scaled 2-D DCT-II (``type=2``) or DCT-III (``type=3``) over the two trailing dims (see module doc)."""
+        return _dct23_impl(x, type, a1, b1, a2, b2)
+
+    @dct23.register_fake
+    def _dct23_fake(x, type, a1, b1, a2, b2):
+        return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+    def _dct23_setup(ctx, inputs, output):
+        ctx.params = inputs[1:]
+
+    def _dct23_backward(ctx, grad):
+        type, a1, b1, a2, b2 = ctx.params
+        if type == 2:
+            g = dct23(grad, 3, 2 * a1, b1, 2 * a2, b2)
+        else:
+            g = dct23(grad, 2, a1 / 2, b1, a2 / 2, b2)
+        return g, None, None, None, None, None
+
+    dct23.register_autograd(_dct23_backward, setup_context=_dct23_setup)
+
+
+def dct_two_axes(x: torch.Tensor, type: int, d1: int, d2: int, f1: tuple[float, float],
+                 f2: tuple[float, float]) -> torch.Tensor:
+    """:func:`dct23` along dims ``d1 < d2`` of ``x``; ``f_j = (a_j, b_j)`` are the axis scales."""
+    last = x.ndim - 1
+    moved = (d1, d2) != (last - 1, last)
+    if moved:
+        x = x.movedim((d1, d2), (-2, -1))
+    y = dct23(x, type, f1[0], f1[1], f2[0], f2[1])
+    return y.movedim((-2, -1), (d1, d2)) if moved else y
+
+
+def dct_last_axis(x: torch.Tensor, type: int, f: tuple[float, float]) -> torch.Tensor:
+    """Scaled 1-D DCT-II / DCT-III along the last dim: the two-axis op with a length-1 first axis.
+
+    A length-1 axis has :math:`M_2 = (2)` and :math:`M_3 = (1)`, hence its scale 1/2 for type 2.
+    """
+    a1 = 0.5 if type == 2 else 1.0
+    return dct23(x.unsqueeze(-2), type, a1, a1, f[0], f[1]).squeeze(-2)
