@@ -19,15 +19,19 @@ _COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="front-kernels", description=__doc__.splitlines()[0])
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, import just that subcommand's module (the others get a stub)."""
+    parser = argparse.ArgumentParser(prog="front-kernels", description="Fast DCT / wavelet transforms and "
+                                     "FRONT / BoT knowledge transfer between models of different sizes.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
+        if only is not None and name != only:
+            continue
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if exc.name is None or not module.startswith(exc.name):
                 raise
             p.set_defaults(_run=lambda args, n=name: _unavailable(n))
             continue
@@ -42,7 +46,9 @@ def _unavailable(name: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    only = argv[0] if argv and argv[0] in _COMMANDS else None
+    args = build_parser(only).parse_args(argv)
     return int(args._run(args) or 0)
 
 
