@@ -1,0 +1,199 @@
+"""Spectral regulariser against the plain formula (full orthonormal DCT + mask) and scipy."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.fft
+import torch
+from torch import nn
+
+from front_kernels import SpectralRegularizer, dctn, spectral_penalty
+from front_kernels import regularize as reg_mod
+
+
+def _signal(w: torch.Tensor) -> torch.Tensor:
+    """METHODS 1.1 shape rules, written out."""
+    s = tuple(w.shape)
+    if len(s) == 4:
+        s = (s[0] * s[1], s[2] * s[3])
+    elif len(s) == 3:
+        s = (s[0] * s[1], s[2])
+    if len(s) == 2 and 1 in s:
+        s = (s[0] * s[1],)
+    return w.reshape(s)
+
+
+def plain_penalty(w: torch.Tensor, keep_ratio: float, standardize: bool = True) -> torch.Tensor:
+    """The definition: standardise, full orthonormal DCT, zero the kept corner, square, sum."""
+    x = _signal(w)
+    if standardize:
+        x = (x - x.mean()) / (x.std() + 1e-8)
+    coef = dctn(x, norm="ortho")
+    mask = torch.ones_like(coef)
+    mask[tuple(slice(0, math.floor(n * keep_ratio)) for n in coef.shape)] = 0
+    return (coef * mask).square().sum()
+
+
+def scipy_penalty(w: np.ndarray, keep_ratio: float, standardize: bool = True) -> float:
+    x = w.astype(np.float64)
+    if standardize:
+        x = (x - x.mean()) / (x.std(ddof=1) + 1e-8)
+    coef = scipy.fft.dctn(x, norm="ortho")
+    coef[tuple(slice(0, math.floor(n * keep_ratio)) for n in coef.shape)] = 0
+    return float((coef ** 2).sum())
+
+
+SHAPES = [(7, 5), (6,), (4, 3, 3, 3), (2, 3, 5), (1, 9), (40, 33), (33, 70), (65,), (64, 64)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("keep_ratio", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_value_and_grad_match_plain_formula(shape, keep_ratio, standardize):
+    g = torch.Generator().manual_seed(hash((shape, keep_ratio)) % 2**31)
+    w = (torch.randn(shape, generator=g, dtype=torch.float64) * 0.3 + 0.7).requires_grad_()
+    got = spectral_penalty(w, keep_ratio, standardize=standardize)
+    (g_got,) = torch.autograd.grad(got, w)
+    want = plain_penalty(w, keep_ratio, standardize)
+    (g_want,) = torch.autograd.grad(want, w)
+    assert got.dtype == torch.float64 and got.ndim == 0
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-8)
+    torch.testing.assert_close(g_got, g_want, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(12, 10), (48, 20), (37,)])
+def test_value_matches_scipy(shape):
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal(shape)
+    got = spectral_penalty(torch.from_numpy(w), 0.4)
+    assert abs(float(got) - scipy_penalty(w, 0.4)) <= 1e-9 * max(1.0, scipy_penalty(w, 0.4))
+
+
+@pytest.mark.parametrize("shape", [(6, 5), (34, 4), (3, 35), (33,)])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_gradcheck(shape, standardize):
+    w = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: spectral_penalty(t, 0.5, standardize=standardize), (w,))
+
+
+def test_batch_dims_sums_independent_penalties():
+    w = torch.randn(3, 9, 40, dtype=torch.float64)
+    got = spectral_penalty(w, 0.5, batch_dims=1)
+    want = sum(plain_penalty(w[i], 0.5) for i in range(3))
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-9)
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList(nn.Linear(12, 40) for _ in range(3))
+        self.conv = nn.Conv2d(2, 3, 3)
+        self.norm = nn.LayerNorm(40)
+        self.frozen = nn.Linear(5, 5)
+        self.frozen.weight.requires_grad_(False)
+        self.token = nn.Parameter(torch.randn(1, 1, 40))
+
+
+def test_module_equals_sum_of_plain_formula_with_gradients():
+    torch.manual_seed(0)
+    net = _Net().double()
+    reg = SpectralRegularizer(net, keep_ratio=0.5, weight=0.25)
+    expected_names = {"blocks.0.weight", "blocks.1.weight", "blocks.2.weight", "conv.weight", "token"}
+    assert set(reg.names) == expected_names
+    got = reg()
+    got.backward()
+    params = dict(net.named_parameters())
+    got_grads = {n: params[n].grad.clone() for n in expected_names}
+    net.zero_grad()
+    want = 0.25 * sum(plain_penalty(params[n], 0.5) for n in sorted(expected_names))
+    want.backward()
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-8)
+    for n in expected_names:
+        torch.testing.assert_close(got_grads[n], params[n].grad, rtol=1e-10, atol=1e-8)
+    assert params["frozen.weight"].grad is None
+    assert len(list(reg.parameters())) == 0 and len(reg.state_dict()) == 0
+
+
+def test_module_selection_options():
+    net = _Net()
+    with_1d = SpectralRegularizer(net, include_1d=True)
+    assert {"norm.weight", "norm.bias", "blocks.0.bias"} <= set(with_1d.names)
+    assert "frozen.bias" in with_1d.names and "frozen.weight" not in with_1d.names
+    only = SpectralRegularizer(net, include=r"^blocks\.\d+\.weight$", exclude=["blocks.1"])
+    assert only.names == ["blocks.0.weight", "blocks.2.weight"]
+    by_fn = SpectralRegularizer(net, include=lambda n, p: n == "conv.weight")
+    assert by_fn.names == ["conv.weight"]
+    with pytest.raises(ValueError, match="no parameter"):
+        SpectralRegularizer(net, include="nothing-matches")
+
+
+def test_bfloat16_parameters_accumulate_in_float32():
+    torch.manual_seed(1)
+    w32 = torch.randn(3, 40, 24)
+    w16 = w32.to(torch.bfloat16).requires_grad_()
+    ref = w16.detach().float().requires_grad_()
+    got = spectral_penalty(w16, 0.5, batch_dims=1)
+    want = spectral_penalty(ref, 0.5, batch_dims=1)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-3)
+    got.backward(), want.backward()
+    assert w16.grad.dtype == torch.bfloat16
+    torch.testing.assert_close(w16.grad.float(), ref.grad, rtol=1e-2, atol=1e-2)
+
+
+def test_autocast_does_not_lower_precision():
+    w = torch.randn(50, 30, requires_grad=True)
+    want = spectral_penalty(w.double(), 0.5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = spectral_penalty(w, 0.5)
+    assert got.dtype == torch.float32
+    torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-4)
+
+
+def test_torch_compile_fullgraph_matches_eager():
+    torch.manual_seed(2)
+    net = nn.Sequential(nn.Linear(36, 40), nn.ReLU(), nn.Linear(40, 36)).double()
+    reg = SpectralRegularizer(net, keep_ratio=0.5)
+    eager = reg()
+    (g_eager,) = torch.autograd.grad(eager, net[0].weight)
+    compiled = torch.compile(reg, backend="aot_eager", fullgraph=True)
+    got = compiled()
+    (g_got,) = torch.autograd.grad(got, net[0].weight)
+    torch.testing.assert_close(got, eager, rtol=1e-12, atol=1e-10)
+    torch.testing.assert_close(g_got, g_eager, rtol=1e-12, atol=1e-10)
+
+
+def test_basis_cache_is_bounded_and_exact():
+    for n in range(2, 2 + reg_mod._BASIS_CACHE_SIZE + 10):
+        reg_mod._dct_basis(n, n // 2, torch.float64, torch.device("cpu"))
+    assert len(reg_mod._BASIS_CACHE) <= reg_mod._BASIS_CACHE_SIZE
+    c = reg_mod._dct_basis(9, 9, torch.float64, torch.device("cpu"))
+    eye = torch.eye(9, dtype=torch.float64)
+    torch.testing.assert_close(c, dctn(eye, dim=0, norm="ortho"), rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(weight=torch.ones(3, 3), keep_ratio=1.5), ValueError, "keep_ratio"),
+        (dict(weight=torch.ones(3, 3), keep_ratio="half"), TypeError, "keep_ratio"),
+        (dict(weight=torch.ones(3, 3, dtype=torch.int64)), TypeError, "weight"),
+        (dict(weight=torch.ones(2, 2, 2, 2, 2)), ValueError, "weight"),
+        (dict(weight=torch.ones(1, 1)), ValueError, "standardize"),
+        (dict(weight=torch.ones(3, 3), batch_dims=2), ValueError, "batch_dims"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        spectral_penalty(**kwargs)
+
+
+def test_bad_module_arguments():
+    with pytest.raises(TypeError, match="model"):
+        SpectralRegularizer(torch.ones(3))
+    with pytest.raises(ValueError, match="weight"):
+        SpectralRegularizer(nn.Linear(3, 3), weight=float("nan"))
+    with pytest.raises(ValueError, match="keep_ratio"):
+        SpectralRegularizer(nn.Linear(3, 3), keep_ratio=-0.1)
