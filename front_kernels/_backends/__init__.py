@@ -21,6 +21,27 @@ public layer in :mod:`front_kernels.transforms`):
     re-standardised to that element's input mean and std over the resized
     dims (std with Bessel's correction, eps 1e-8 added to the output's std).
 
+Wavelets (``wavelet`` a :class:`front_kernels.wavelets.Wavelet`, ``mode`` one of
+``front_kernels.wavelets.MODES``, ``dims`` non-negative and unique, lengths
+already checked; results in the input dtype, computed in float32 for
+float16/bfloat16; band keys as ``pywt.dwtn``: character ``j`` is ``'a'``
+(low-pass) or ``'d'`` along ``dims[j]``):
+
+``dwtn(x, wavelet, mode, dims) -> dict[str, Tensor]``
+    One level over ``dims``: all ``2**len(dims)`` bands, each dim of ``dims``
+    resized to ``dwt_coeff_len(n, F, mode)``.
+``idwtn(coeffs, wavelet, mode, dims) -> Tensor``
+    Inverse of ``dwtn``. Present bands share one shape and dtype; a missing or
+    ``None`` band is zeros. Each dim of ``dims`` becomes ``2L - F + 2``
+    (``2L`` for ``'periodization'``).
+``wavedecn(x, wavelet, mode, level, dims) -> list``
+    ``level >= 1`` levels: ``[approx, {details_level}, ..., {details_1}]``, the
+    detail dicts without the all-``'a'`` key (``pywt.wavedecn``'s layout).
+``waverecn(coeffs, wavelet, mode, dims) -> Tensor``
+    Inverse of ``wavedecn`` (at least one detail level; all tensors one dtype;
+    ``coeffs[0]`` may be ``None``). Each level's reconstruction is cut to the
+    next level's detail shape where it is one sample longer (odd lengths).
+
 A backend module may define ``unusable_reason(x) -> str | None`` saying why it
 cannot run on ``x``'s device; :mod:`front_kernels._dispatch` asks it.
 """

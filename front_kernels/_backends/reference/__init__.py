@@ -1,8 +1,9 @@
 """Pure-PyTorch backend: runs on any device and dtype, differentiable through
 plain autograd, the oracle that every other backend is tested against."""
 from .dct import blocked_dct2, dct
+from .dwt import dwtn, idwtn, wavedecn, waverecn
 
-__all__ = ["dct", "blocked_dct2"]
+__all__ = ["dct", "blocked_dct2", "dwtn", "idwtn", "wavedecn", "waverecn"]
 
 
 def unusable_reason(x):
