@@ -63,5 +63,5 @@ def run(args) -> int:
             t_ours = best_time(ours, args.repeat)
             t_peer = best_time(peer, args.repeat) if peer else float("nan")
             ratio = t_peer / t_ours if peer else float("nan")
-            print(f"{name:<32}{n:>7}{t_ours:>10.2f}{peer_name:>11}{t_peer:>10.2f}{ratio:>8.2f}")
+            print(f"{name:<32}{n:>7}{t_ours:>10.2f}{peer_name:>11}{t_peer:>10.2f}{ratio:>8.3g}")
     return 0
