@@ -1,0 +1,13 @@
+"""CUDA backend: the kernels of ``csrc/`` (extension ``front_kernels._cuda``) behind the
+backend contract of :mod:`front_kernels._backends`, as custom ops with adjoint backwards.
+
+Runs on CUDA tensors of dtype float32, float16 or bfloat16 (float32 accumulation);
+:func:`unusable_reason` says why it cannot run elsewhere.
+"""
+from ._ext import device_count, unusable_reason
+from .dct import blocked_dct2, dct
+from .dwt import dwtn, idwtn, wavedecn, waverecn
+from .resize import resize
+
+__all__ = ["dct", "blocked_dct2", "resize", "dwtn", "idwtn", "wavedecn", "waverecn", "unusable_reason",
+           "device_count"]

@@ -1,0 +1,29 @@
+r"""Separable spectral resize on the CUDA kernels (see the backend contract).
+
+``y = A_1 (x) ... (x) A_k . x``: one launch of the matrix-along-axis kernel per
+resized dim, shrinking dims first so later launches read less; with
+``rescale_std`` the float32 result is re-standardised per leading slice by
+``csrc/moments.cu`` (two-pass float64 moments, then one fused affine pass that
+writes the output dtype).
+"""
+from __future__ import annotations
+
+import torch
+
+from ._ops import apply_matrices, restandardize
+
+
+def resize(x: torch.Tensor, mats, rescale_std: bool) -> torch.Tensor:
+    """Apply ``mats[i]`` (``(m_i, n_i)`` or ``None``) to trailing dim ``i`` of ``x``."""
+    k = len(mats)
+    order = sorted(range(k), key=lambda i: 1.0 if mats[i] is None else mats[i].shape[0] / mats[i].shape[1])
+    chosen = [i for i in order if mats[i] is not None]
+    dims = [x.ndim - k + i for i in chosen]
+    if chosen:
+        mm = [mats[i].to(device=x.device, dtype=torch.float32).contiguous() for i in chosen]
+        y = apply_matrices(x, mm, dims, rescale_std)
+    else:
+        y = x.float() if rescale_std else x.clone()
+    if rescale_std:
+        return restandardize(x.contiguous(), y.contiguous(), k)
+    return y
