@@ -9,15 +9,18 @@ from it) or a checkpoint whose tensors give the shapes. ``--out`` becomes a
 loadable folder (safetensors, sharded with an index above
 ``--max-shard-size``, ``config.json`` when the target has one) plus
 ``transfer_report.txt`` / ``.json``. Nothing is written on error.
+Memory stays at a few parameter groups (the checkpoint is streamed); under
+``torchrun --nproc_per_node N -m front_kernels.cli transfer ...`` the groups
+are split across the ranks (:mod:`.distributed`).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .api import execute_plan, prepare
+from .api import prepare
+from .distributed import write_transfer
 from .report import TransferReport
-from .writing import write_hf_folder
 
 FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
 BOT_ONLY = ("wavelet", "mode", "non_dyadic")
@@ -62,20 +65,21 @@ def options_from_args(args) -> dict:
 
 
 def run(args) -> int:
-    from tqdm import tqdm
     try:
         options = options_from_args(args)
         src, tgt, plan = prepare(args.source, args.target, args.method, **options)
         report = TransferReport(plan)
-        with tqdm(total=len(plan.groups), desc="groups", unit="group", disable=args.no_progress,
-                  file=sys.stderr) as bar:
-            sd = execute_plan(plan, src, tgt, on_group=lambda g: bar.update(1))
-        out = write_hf_folder(sd, args.out, config=tgt.config, report=report,
-                              max_shard_size=args.max_shard_size, overwrite=args.overwrite)
+        # group by group, in one process or across torchrun ranks (see .distributed)
+        out, stats = write_transfer(plan, src, tgt, args.out, config=tgt.config, report=report,
+                                    max_shard_size=args.max_shard_size, overwrite=args.overwrite,
+                                    progress=not args.no_progress)
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         print(f"front-kernels transfer: error: {exc}", file=sys.stderr)
         return 1
+    if stats.rank != 0:
+        return 0
     if not args.quiet:
         print(report.table())
+    print(stats.summary())
     print(f"wrote {out}")
     return 0

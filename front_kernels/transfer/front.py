@@ -10,6 +10,8 @@ layers of another:
    axis of MLP weights with ``mlp_dct='1d'``), cropped to the first
    ``max(1, floor(n * keep_ratio))`` coefficients per transformed axis;
 3. repeated groups: depth mapping :func:`.depth.map_depth` ``L -> L'``;
+   (an axis whose size does not change and whose coefficients are all kept is
+   not transformed: its DCT and inverse cancel exactly);
 4. every target layer ``j``: crop / zero-pad to the target's signal shape,
    inverse DCT at that size, rescale, then
    :math:`W'_j = Y_j \sigma_{l} + \mu_{l}` with ``l = min(j, L-1)``.
@@ -38,12 +40,16 @@ def standardise(w: torch.Tensor) -> tuple[torch.Tensor, float, float]:
 
 
 def spectral_forward(z: torch.Tensor, dims, rescale: str) -> torch.Tensor:
+    if not dims:
+        return z
     if rescale == "reference":
         return dctn(z, dim=dims, norm=None) / 2 ** len(dims)
     return dctn(z, dim=dims, norm="ortho")
 
 
 def spectral_inverse(c: torch.Tensor, dims, rescale: str) -> torch.Tensor:
+    if not dims:
+        return c
     if rescale == "reference":
         return idctn(c * 2 ** len(dims), dim=dims, norm=None)
     return idctn(c, dim=dims, norm="ortho")
@@ -79,7 +85,9 @@ def front_group(key: str, sources, target_shapes, options: FrontOptions, *,
     sig_s = signal_shape(sources[0].shape)
     sig_t = signal_shape(target_shapes[0])
     nd = len(sig_s)
-    axes = transformed_axes(key, nd, options)
+    keep = {a: max(1, math.floor(sig_s[a] * options.keep_ratio)) for a in range(nd)}
+    # An axis whose size is unchanged and fully kept round-trips exactly: it is not transformed.
+    axes = tuple(a for a in transformed_axes(key, nd, options) if not (sig_s[a] == sig_t[a] == keep[a]))
     dims = tuple(a + 1 for a in axes)
 
     zs, means, stds = [], [], []
@@ -90,7 +98,7 @@ def front_group(key: str, sources, target_shapes, options: FrontOptions, *,
         stds.append(s)
     c = spectral_forward(torch.stack(zs), dims, options.rescale)
     for a, d in zip(axes, dims):
-        c = fit(c, d, max(1, math.floor(sig_s[a] * options.keep_ratio)))
+        c = fit(c, d, keep[a])
 
     if L != L_t or (options.select_n is not None and options.select_n < L):
         c = map_depth(c, L_t, mode=options.depth_mode, band=options.depth_band, select_n=options.select_n,
