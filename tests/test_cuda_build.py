@@ -107,3 +107,41 @@ def test_wrappers_refuse_wrong_table_dtypes_and_non_tensors():
 def test_float64_is_reported_unusable_on_any_device():
     reason = cuda_backend.unusable_reason(torch.zeros(2, dtype=torch.float64))
     assert reason is not None
+
+
+def test_fake_kernels_and_backward_structure_on_meta_tensors():
+    """The custom ops' fake kernels give the output shapes, and every backward returns one
+    gradient per input in the structure autograd expects (run on meta tensors, no kernel)."""
+    import importlib
+
+    from front_kernels._backends.cuda import _tables
+    from front_kernels.wavelets import get_wavelet
+
+    cuda_dwt = importlib.import_module("front_kernels._backends.cuda.dwt")
+    meta = torch.device("meta")
+
+    def run(op, x, *args):
+        x = x.requires_grad_(True)
+        y = op(x, *args)
+        y.sum().backward()
+        assert x.grad.shape == x.shape
+        return y
+
+    x = torch.empty(3, 5, 7, device=meta)
+    y = run(_ops.apply_matrices, x, [torch.empty(4, 5, device=meta), torch.empty(2, 7, device=meta)], [1, 2], True)
+    assert y.shape == (3, 4, 2) and y.dtype == torch.float32
+    y = run(_ops.blocked_dct2, torch.empty(2, 16, 24, device=meta, dtype=torch.bfloat16),
+            torch.empty(8, 8, device=meta), 8)
+    assert y.shape == (2, 16, 24) and y.dtype == torch.bfloat16
+    w = get_wavelet("db2")
+    args, sizes, _ = cuda_dwt._analysis_plan(13, 10, w, "zero", 2, meta)
+    packed = run(_ops.dwt2_fused, torch.empty(4, 13, 10, device=meta), *args, False)
+    assert packed.shape == (4, sum(3 * a * b for a, b in sizes) + sizes[-1][0] * sizes[-1][1])
+    syn_args, _ = cuda_dwt._synthesis_plan(tuple(sizes), w, "zero", meta)
+    assert run(_ops.dwt2_fused, torch.empty(4, packed.shape[1], device=meta), *syn_args, True).shape == (4, 14, 10)
+    (i, v), = _tables.on_device([_tables.analysis_table(7, w, "zero")], meta, "meta-test")
+    (ti, tv), = _tables.on_device([_tables.analysis_table_t(7, w, "zero")], meta, "meta-test-t")
+    assert run(_ops.sparse_maps, torch.empty(3, 5, 7, device=meta), [i], [v], [2], [7], [ti], [tv]).shape == (3, 5, 10)
+    yr = torch.empty(2, 3, 4, device=meta, requires_grad=True)
+    out = run(_ops.restandardize, torch.empty(2, 6, 9, device=meta), yr, 2)
+    assert out.shape == (2, 3, 4) and yr.grad.shape == yr.shape

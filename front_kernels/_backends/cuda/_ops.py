@@ -89,7 +89,7 @@ def _apply_matrices_setup(ctx, inputs, output):
 def _apply_matrices_backward(ctx, grad):
     adjoint = [m.t().contiguous() for m in reversed(ctx.mats)]
     grad_x = apply_matrices(grad.to(ctx.dtype), adjoint, list(reversed(ctx.dims)), False)
-    return grad_x, None, None, None
+    return grad_x, [None] * len(ctx.mats), None, None
 
 
 apply_matrices.register_autograd(_apply_matrices_backward, setup_context=_apply_matrices_setup)
@@ -196,13 +196,15 @@ def _(x, idx, weights, dims, in_sizes, adj_idx, adj_weights):
 def _sparse_setup(ctx, inputs, output):
     _, idx, weights, dims, in_sizes, adj_idx, adj_weights = inputs
     ctx.saved = (idx, weights, dims, [t.shape[0] for t in idx], adj_idx, adj_weights)
+    ctx.n_maps = len(idx)
 
 
 def _sparse_backward(ctx, grad):
     idx, weights, dims, out_sizes, adj_idx, adj_weights = ctx.saved
     r = slice(None, None, -1)
     grad_x = sparse_maps(grad, adj_idx[r], adj_weights[r], dims[r], out_sizes[r], idx[r], weights[r])
-    return grad_x, None, None, None, None, None, None
+    none = [None] * ctx.n_maps
+    return grad_x, none, none, None, None, none, none
 
 
 sparse_maps.register_autograd(_sparse_backward, setup_context=_sparse_setup)
