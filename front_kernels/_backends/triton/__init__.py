@@ -6,6 +6,7 @@ Runs on CUDA tensors, and on CPU tensors under Triton's interpreter
 from ._runtime import unusable_reason
 from .blocked_dct import blocked_dct2
 from .dct import dct
+from .dwt import dwtn, idwtn, wavedecn, waverecn
 from .resize import resize
 
-__all__ = ["dct", "blocked_dct2", "resize", "unusable_reason"]
+__all__ = ["dct", "blocked_dct2", "resize", "dwtn", "idwtn", "wavedecn", "waverecn", "unusable_reason"]
