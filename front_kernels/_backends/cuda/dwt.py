@@ -25,7 +25,7 @@ import torch
 from ...wavelets import Wavelet, dwt_coeff_len
 from . import _tables as tables
 from ._ext import extension
-from ._ops import PLAN_HEAD, dwt2_fused, sparse_maps
+from ._ops import dwt2_fused, sparse_maps
 
 _BANDS_2D = ("da", "ad", "dd")  # packed order of one level's detail bands
 
