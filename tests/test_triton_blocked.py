@@ -49,7 +49,7 @@ def test_blocked_public_api_and_round_trip(interpreter):
 
 def test_blocked_gradient(interpreter):
     x = torch.randn(1, 8, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(11), requires_grad=True)
-    assert torch.autograd.gradcheck(lambda t: blocked_dct2(t, 8, "backward", True), (x,))
+    assert torch.autograd.gradcheck(lambda t: blocked_dct2(t, 8, "backward", True), (x,), fast_mode=True)
     g = torch.randn(1, 8, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
     (gt,) = torch.autograd.grad(blocked_dct2(x, 4, "forward", False), x, g)
     xr = x.detach().clone().requires_grad_(True)
