@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string>
 #include <vector>
 
 #include "kernels.h"
@@ -19,6 +20,15 @@ cudaStream_t stream_of(uintptr_t s) { return reinterpret_cast<cudaStream_t>(s); 
 View3 view(uintptr_t p, const std::vector<int64_t>& strides) {
   if (strides.size() != 3) throw std::invalid_argument("strides must have 3 entries (outer, length, inner)");
   return View3{ptr<void>(p), strides[0], strides[1], strides[2]};
+}
+
+// "" when the CUDA runtime initialises, else its error (e.g. a driver older than the runtime).
+std::string device_status() {
+  int n = 0;
+  const cudaError_t err = cudaGetDeviceCount(&n);
+  if (err == cudaSuccess) return "";
+  cudaGetLastError();
+  return std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
 }
 
 int device_count() {
@@ -56,6 +66,7 @@ Dwt2Plan make_plan(const std::vector<std::vector<int64_t>>& levels, int64_t buf0
 PYBIND11_MODULE(_cuda, m) {
   m.doc() = "front_kernels CUDA kernels on raw device pointers (see csrc/kernels.h)";
   m.def("device_count", &device_count, "Number of CUDA devices; 0 without a driver or device");
+  m.def("device_status", &device_status, "Empty string, or why the CUDA runtime sees no device");
   m.def("max_shared_bytes", &max_shared_bytes, py::arg("device"));
   m.def("cuda_runtime_version", []() { return CUDART_VERSION; });
 

@@ -55,7 +55,7 @@ void blocked_dct2(const float* A, int block, View3 x, int in_type, View3 y, int 
   const size_t shmem = sizeof(float) * (block * block + 2 * block * (block + 1));
   dim3 grid(static_cast<unsigned>(tw), static_cast<unsigned>(th),
             static_cast<unsigned>(batch < 65535 ? batch : 65535));
-  dispatch_types(in_type, out_type, [&](auto tin, auto tout) {
+  dispatch_same_type(in_type, out_type, [&](auto tin, auto tout) {
     using Tin = decltype(tin);
     using Tout = decltype(tout);
     auto kernel = blocked_dct2_kernel<Tin, Tout>;

@@ -69,4 +69,18 @@ template <typename F> void dispatch_types(int in_type, int out_type, F&& f, cons
   throw std::invalid_argument(std::string(what) + ": unknown input dtype code " + std::to_string(in_type));
 }
 
+// Calls f(T{}, T{}) when both codes name the same type T; kernels that read and write one
+// dtype are instantiated only for those three combinations.
+template <typename F> void dispatch_same_type(int in_type, int out_type, F&& f, const char* what) {
+  if (in_type != out_type)
+    throw std::invalid_argument(std::string(what) + ": input and output dtype codes must agree, got " +
+                                std::to_string(in_type) + " and " + std::to_string(out_type));
+  switch (in_type) {
+    case kFloat32: f(float{}, float{}); return;
+    case kFloat16: f(__half{}, __half{}); return;
+    case kBFloat16: f(__nv_bfloat16{}, __nv_bfloat16{}); return;
+  }
+  throw std::invalid_argument(std::string(what) + ": unknown dtype code " + std::to_string(in_type));
+}
+
 }  // namespace front_kernels

@@ -143,7 +143,7 @@ void dwt2_analysis(const int32_t* idx, const float* weights, const Dwt2Plan& pla
   check_plan(plan, "dwt2_analysis");
   if (batch <= 0) return;
   const size_t shmem = plan_shared_bytes(plan);
-  dispatch_types(in_type, out_type, [&](auto tin, auto tout) {
+  dispatch_same_type(in_type, out_type, [&](auto tin, auto tout) {
     using Tin = decltype(tin);
     using Tout = decltype(tout);
     auto kernel = dwt2_analysis_kernel<Tin, Tout>;
@@ -161,7 +161,7 @@ void dwt2_synthesis(const int32_t* idx, const float* weights, const Dwt2Plan& pl
   check_plan(plan, "dwt2_synthesis");
   if (batch <= 0) return;
   const size_t shmem = plan_shared_bytes(plan);
-  dispatch_types(in_type, out_type, [&](auto tin, auto tout) {
+  dispatch_same_type(in_type, out_type, [&](auto tin, auto tout) {
     using Tin = decltype(tin);
     using Tout = decltype(tout);
     auto kernel = dwt2_synthesis_kernel<Tin, Tout>;

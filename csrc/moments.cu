@@ -60,7 +60,7 @@ void restandardize(const void* x, int in_type, int64_t x_len, const float* y, in
   if (rows <= 0) return;
   if (rows > 0x7fffffffLL) throw std::invalid_argument("restandardize: too many slices");
   const unsigned grid = static_cast<unsigned>(rows);
-  dispatch_types(in_type, out_type, [&](auto tin, auto tout) {
+  dispatch_same_type(in_type, out_type, [&](auto tin, auto tout) {
     using Tin = decltype(tin);
     using Tout = decltype(tout);
     moments_kernel<Tin><<<grid, THREADS, 0, stream>>>(static_cast<const Tin*>(x), x_len, x_len, stats,

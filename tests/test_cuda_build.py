@@ -15,7 +15,7 @@ from front_kernels import _dispatch
 from front_kernels._backends import cuda as cuda_backend
 from front_kernels._backends.cuda import _ext, _ops
 
-ENTRY_POINTS = ("device_count", "max_shared_bytes", "dct_matrix_axis", "blocked_dct2", "dwt_sparse_axis",
+ENTRY_POINTS = ("device_count", "device_status", "max_shared_bytes", "dct_matrix_axis", "blocked_dct2", "dwt_sparse_axis",
                 "dwt2_analysis", "dwt2_synthesis", "resize_restandardize")
 
 
@@ -53,6 +53,7 @@ def test_entry_points_and_device_count():
     assert any("dct" in n for n in ENTRY_POINTS) and any("dwt" in n for n in ENTRY_POINTS)
     assert any("resize" in n for n in ENTRY_POINTS)
     assert mod.device_count() == torch.cuda.device_count()
+    assert isinstance(mod.device_status(), str) and (mod.device_count() == 0) == bool(mod.device_status())
     assert mod.cuda_runtime_version() >= 11000
 
 

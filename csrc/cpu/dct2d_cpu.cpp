@@ -47,13 +47,16 @@ template <typename T> std::vector<T> axis_scale(int64_t n, double first, double 
 
 inline int64_t makhoul(int64_t i, int64_t n) { return i < (n + 1) / 2 ? 2 * i : 2 * (n - 1 - i) + 1; }
 
+// Below this many elements a parallel region costs more than it saves (and stalls under load).
+inline bool parallel_worth(int64_t b, int64_t n1, int64_t n2) { return b * n1 * n2 >= (int64_t{1} << 15); }
+
 void check_sizes(int64_t b, int64_t n1, int64_t n2) {
   if (b < 1 || n1 < 1 || n2 < 1) throw std::invalid_argument("batch and both sizes must be positive");
 }
 
 template <typename T> void gather(const T* x, T* v, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = x + (bi * n1 + makhoul(i, n1)) * n2;
@@ -66,7 +69,7 @@ template <typename T> void gather(const T* x, T* v, int64_t b, int64_t n1, int64
 
 template <typename T> void scatter(const T* v, T* x, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = v + row * n2;
@@ -89,7 +92,7 @@ void dct2_post(const T* vin, T* out, int64_t b, int64_t n1, int64_t n2, double a
   const auto s1 = axis_scale<T>(n1, a1, b1);
   const auto s2 = axis_scale<T>(n2, a2, b2);
   const C<T>* V = reinterpret_cast<const C<T>*>(vin);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t task = 0; task < b * pairs; ++task) {
     const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
     const C<T>* vr = V + (bi * n1 + r) * h;
@@ -159,7 +162,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
                      axis_scale<T>(n1, a1, b1), axis_scale<T>(n2, a2, b2)};
   C<T>* Y = reinterpret_cast<C<T>*>(yout);
   if (!packed) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
     for (int64_t row = 0; row < b * n1; ++row) {
       const int64_t bi = row / n1, r = row % n1;
       for (int64_t k = 0; k < h; ++k) Y[row * h + k] = sp.q(bi, r, k);
@@ -169,7 +172,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
   std::vector<C<T>> half(m);
   const double step = 2.0 * M_PI / static_cast<double>(n2);
   for (int64_t k = 0; k < m; ++k) half[k] = {static_cast<T>(-std::sin(step * k)), static_cast<T>(std::cos(step * k))};
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, r = row % n1, rm = (n1 - r) % n1;
     C<T>* z = Y + row * m;

@@ -52,7 +52,8 @@ def unusable_reason(x: torch.Tensor) -> str | None:
     if not x.is_cuda:
         return f"the cuda backend runs on CUDA tensors, got a tensor on {x.device}"
     if ext.device_count() == 0:
-        return "front_kernels._cuda sees no CUDA device (no driver, or a driver older than its CUDA runtime)"
+        status = ext.device_status() or "no CUDA device"
+        return f"front_kernels._cuda (CUDA runtime {ext.cuda_runtime_version()}) sees no device: {status}"
     if x.dtype not in DTYPE_CODES:
         return f"the cuda backend computes float32/float16/bfloat16 tensors, got {x.dtype}"
     return None
