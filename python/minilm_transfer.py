@@ -251,8 +251,11 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--inits", nargs="+", default=["random", "front", "bot"], choices=["random", "front", "bot"])
+    p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     p.add_argument("--json", help="write the curves here")
     a = p.parse_args(argv)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     out = run_experiment(a.steps, a.batch_size, a.max_len, a.n_train, a.n_eval, a.eval_every, a.lr, a.seed,
                          tuple(a.inits))
     print(table(out))
