@@ -168,7 +168,7 @@ def _extend(x3: torch.Tensor, left: int, right: int, mode: str, zeros: int) -> t
 
 def _block_size(taps: int, n_out: int) -> int:
     """Outputs per band per block: enough to amortise the tail, small enough to waste little."""
-    return max(1, taps // 2 - 1, min(n_out, 8 if taps > 2 else 1))
+    return max(1, taps // 2 - 1, min(n_out, 4))
 
 
 def _analysis_mats(w: Wavelet, t: int, dtype, device):
@@ -291,6 +291,80 @@ def _synthesis(c: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor
 
 
 # ----------------------------------------------------------------------------------------------
+# one level over the last two dims, kept blocked between the passes
+
+
+def _analysis_geometry(n_in: int, f: int, mode: str):
+    """``(n_out, left, right, t, nb, padded)`` of one analysis pass over ``n_in`` samples:
+    ``left``/``right`` boundary samples, ``t`` outputs per band per block, ``nb`` useful
+    blocks and the padded length (a whole number of ``2t`` blocks, zeros at the end)."""
+    if mode == "periodization":
+        n_out, left = (n_in + 1) // 2, f // 2 - 1
+    else:
+        n_out, left = (n_in + f - 1) // 2, f - 2
+    length = 2 * n_out + f - 2
+    t = _block_size(f, n_out)
+    nb = -(-n_out // t)
+    blocks = nb + 1 if f > 2 else nb
+    return n_out, left, length - n_in - left, t, nb, blocks * 2 * t
+
+
+def _extend_last2(x3: torch.Tensor, gh, gw, mode: str) -> torch.Tensor:
+    """``x3`` (``(B, H, W)``) extended along both dims into one new ``(B, Hp, Wp)`` buffer."""
+    b, h, w = x3.shape
+    _, lh, rh, _, _, hp = gh
+    _, lw, rw, _, _, wp = gw
+    if (hp, wp) == (h, w) and x3.is_contiguous():
+        return x3
+    e = x3.new_empty(b, hp, wp)
+    rows = slice(lh, lh + h)
+    e[:, rows, lw: lw + w] = x3
+    if lw:
+        e[:, rows, :lw] = _edge(x3.reshape(b * h, w, 1), tuple(range(-lw, 0)), mode).view(b, h, lw)
+    if rw:
+        e[:, rows, lw + w: lw + w + rw] = _edge(x3.reshape(b * h, w, 1), tuple(range(w, w + rw)), mode).view(b, h, rw)
+    if lw + w + rw < wp:
+        e[:, rows, lw + w + rw:] = 0
+    inner = e[:, rows]
+    if lh:
+        e[:, :lh] = _edge(inner, tuple(range(-lh, 0)), mode)
+    if rh:
+        e[:, lh + h: lh + h + rh] = _edge(inner, tuple(range(h, h + rh)), mode)
+    if lh + h + rh < hp:
+        e[:, lh + h + rh:] = 0
+    return e
+
+
+def _dwt2_last(x: torch.Tensor, w: Wavelet, mode: str) -> torch.Tensor:
+    """One 2-d analysis level over the last two dims, stacked ``(2_W, 2_H, ..., n_H, n_W)``
+    like two :func:`_analysis` passes (H first), but with one padded copy of the input and
+    the bands left in blocked order until a single final permutation."""
+    *lead, h, wd = x.shape
+    b = math.prod(lead)
+    f = w.dec_len
+    gh = _analysis_geometry(h, f, mode)
+    gw = _analysis_geometry(wd, f, mode)
+    nh, _, _, th, nbh, hp = gh
+    nw, _, _, tw, nbw, wp = gw
+    e = _extend_last2(x.reshape(b, h, wd), gh, gw, mode)
+    a0w, a1w = _analysis_mats(w, tw, x.dtype, x.device)
+    a0h, a1h = _analysis_mats(w, th, x.dtype, x.device)
+    # H: every block of 2th rows becomes [th low rows | th high rows]; rows stay whole (wide GEMMs)
+    eh = e.view(b * hp // (2 * th), 2 * th, wp)
+    z = torch.matmul(a0h.t(), eh)
+    if f > 2:
+        z[:-1].baddbmm_(a1h.t().expand(z.shape[0] - 1, 2 * th, f - 2), eh[1:, : f - 2])
+    # W: every 2tw-sample block of every row; the product is formed transposed, band-major
+    zw = z.view(-1, 2 * tw)
+    y = torch.mm(a0w.t(), zw.t())
+    if f > 2:
+        y[:, :-1].addmm_(a1w.t(), zw[1:, : f - 2].t())
+    y = y.view(2, tw, b, hp // (2 * th), 2, th, wp // (2 * tw))[:, :, :, :nbh, :, :, :nbw]
+    z = y.permute(0, 4, 2, 3, 5, 6, 1).reshape(2, 2, b, nbh * th, nbw * tw)[..., :nh, :nw]
+    return z.reshape(2, 2, *lead, nh, nw)
+
+
+# ----------------------------------------------------------------------------------------------
 # backend entry points
 
 
@@ -305,6 +379,9 @@ def _to_compute(x: torch.Tensor) -> torch.Tensor:
 def _dwtn_stacked(x: torch.Tensor, w: Wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tensor:
     """All bands of one level, shape ``(2,)*len(dims) + shape``; index ``[i_k, ..., i_1]``
     (reversed) is band ``i_1 ... i_k`` along ``dims[0] ... dims[-1]``."""
+    nd = x.ndim
+    if len(dims) == 2 and dims == (nd - 2, nd - 1):
+        return _dwt2_last(x, w, mode)
     y = x
     for i, d in enumerate(dims):
         y = _analysis(y, d + i, w, mode)
