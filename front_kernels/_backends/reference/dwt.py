@@ -42,6 +42,7 @@ from ..._checks import compute_dtype
 from ...wavelets import Wavelet
 
 _cache: dict = {}
+_BLOCK = 4  # outputs per band per GEMM block: 4 measured faster than 2, 8 and 16 (AVX-512, fp32)
 
 
 def _cached(key, build):
@@ -168,7 +169,7 @@ def _extend(x3: torch.Tensor, left: int, right: int, mode: str, zeros: int) -> t
 
 def _block_size(taps: int, n_out: int) -> int:
     """Outputs per band per block: enough to amortise the tail, small enough to waste little."""
-    return max(1, taps // 2 - 1, min(n_out, 4))
+    return max(1, taps // 2 - 1, min(n_out, _BLOCK))
 
 
 def _analysis_mats(w: Wavelet, t: int, dtype, device):
@@ -230,10 +231,13 @@ def _analysis(x: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor:
     a0, a1 = _analysis_mats(w, t, x.dtype, x.device)
     rows = pre * blocks
     if post == 1:
+        # formed transposed ((2t, rows) = A0^T E^T): far faster than the skinny (rows, 2t) product
         e2 = e.reshape(rows, 2 * t)
-        y = torch.mm(e2, a0)
+        yt = torch.mm(a0.t(), e2.t())
         if f > 2:
-            y[:-1].addmm_(e2[1:, : f - 2], a1)
+            yt[:, :-1].addmm_(a1.t(), e2[1:, : f - 2].t())
+        y = yt.view(2, t, pre, blocks)[:, :, :, :nb].permute(0, 2, 3, 1).reshape(2, pre, nb * t, 1)
+        return y[:, :, :n_out].reshape(2, *shape[:dim], n_out, *shape[dim + 1:])
     else:
         e3 = e.reshape(rows, 2 * t, post)
         y = torch.matmul(a0.t(), e3)
@@ -274,11 +278,12 @@ def _synthesis(c: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor
     e = e.reshape(2, rows, t, post)
     if post == 1:
         lo, hi = e[0, :, :, 0], e[1, :, :, 0]
-        y = torch.mm(lo, b0[0])
-        y.addmm_(hi, b0[1])
+        yt = torch.mm(b0[0].t(), lo.t())
+        yt.addmm_(b0[1].t(), hi.t())
         if k > 1:
-            y[:-1].addmm_(lo[1:, : k - 1], b1[0])
-            y[:-1].addmm_(hi[1:, : k - 1], b1[1])
+            yt[:, :-1].addmm_(b1[0].t(), lo[1:, : k - 1].t())
+            yt[:, :-1].addmm_(b1[1].t(), hi[1:, : k - 1].t())
+        y = yt.t()
     else:
         lo, hi = e[0], e[1]
         y = torch.matmul(b0[0].t(), lo)
