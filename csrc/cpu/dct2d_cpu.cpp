@@ -54,79 +54,106 @@ void check_sizes(int64_t b, int64_t n1, int64_t n2) {
   if (b < 1 || n1 < 1 || n2 < 1) throw std::invalid_argument("batch and both sizes must be positive");
 }
 
-template <typename T> void gather(const T* x, T* v, int64_t b, int64_t n1, int64_t n2) {
+template <typename T> void gather(const T* __restrict x, T* __restrict v, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
 #pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = x + (bi * n1 + makhoul(i, n1)) * n2;
     T* dst = v + row * n2;
-    for (int64_t j = 0; j < even; ++j) dst[j] = src[2 * j];
     T* tail = dst + n2 - 1;
-    for (int64_t j = 0; j < odd; ++j) tail[-j] = src[2 * j + 1];
+    for (int64_t j = 0; j < odd; ++j) {
+      dst[j] = src[2 * j];
+      tail[-j] = src[2 * j + 1];
+    }
+    if (even > odd) dst[odd] = src[2 * odd];
   }
 }
 
-template <typename T> void scatter(const T* v, T* x, int64_t b, int64_t n1, int64_t n2) {
+template <typename T> void scatter(const T* __restrict v, T* __restrict x, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
 #pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = v + row * n2;
     T* dst = x + (bi * n1 + makhoul(i, n1)) * n2;
-    for (int64_t j = 0; j < even; ++j) dst[2 * j] = src[j];
     const T* tail = src + n2 - 1;
-    for (int64_t j = 0; j < odd; ++j) dst[2 * j + 1] = tail[-j];
+    for (int64_t j = 0; j < odd; ++j) {
+      dst[2 * j] = src[j];
+      dst[2 * j + 1] = tail[-j];
+    }
+    if (even > odd) dst[2 * odd] = src[odd];
+  }
+}
+
+// Interleaved (re, im) table exp(i * sign * pi * k / (2n)) * factor for k < count.
+template <typename T> std::vector<T> twiddle_table(int64_t n, int64_t count, double sign, double factor) {
+  std::vector<T> w(2 * count);
+  const double step = sign * M_PI / (2.0 * static_cast<double>(n));
+  for (int64_t k = 0; k < count; ++k) {
+    w[2 * k] = static_cast<T>(factor * std::cos(step * k));
+    w[2 * k + 1] = static_cast<T>(factor * std::sin(step * k));
+  }
+  return w;
+}
+
+// Rows r != 0 and rm = N1 - r of the DCT-II output from rows r, rm of the spectrum, columns
+// 1 <= k <= tail (those with a mirror N2 - k); every scale there is the row's constant times b2.
+// u = V W2(k) (W2 with the factor 2), q = u W1(r), p = u' W1(rm).
+template <typename T>
+void dct2_post_pair(const T* __restrict vr, const T* __restrict vm, const T* __restrict w2, T* xr,
+                    T* xm, int64_t n2, int64_t tail, C<T> wr, C<T> wm, T cr, T cm) {
+  for (int64_t k = 1; k <= tail; ++k) {
+    const T wre = w2[2 * k], wim = w2[2 * k + 1];
+    const T ure = vr[2 * k] * wre - vr[2 * k + 1] * wim, uim = vr[2 * k] * wim + vr[2 * k + 1] * wre;
+    const T vre = vm[2 * k] * wre - vm[2 * k + 1] * wim, vim = vm[2 * k] * wim + vm[2 * k + 1] * wre;
+    const T qre = ure * wr.re - uim * wr.im, qim = ure * wr.im + uim * wr.re;
+    const T pre = vre * wm.re - vim * wm.im, pim = vre * wm.im + vim * wm.re;
+    xr[k] = cr * (qre - pim);
+    xm[k] = cm * (pre - qim);
+    xr[n2 - k] = -cr * (qim + pre);
+    xm[n2 - k] = -cm * (pim + qre);
   }
 }
 
 // With Q = 2 V W1(k1) W2(k2), W(k) = exp(-i pi k / 2N), and Qbar the row reflection
 // (k1 -> N1 - k1; row 0: -i Q0):  X[k1, k2] = Re Q - Im Qbar,  X[k1, N2 - k2] = -(Im Q + Re Qbar).
-// Rows k1 and N1 - k1 are each other's reflection, so one task handles both.
+// Rows k1 and N1 - k1 are each other's reflection, so one task handles both (the middle row
+// of an even N1 is its own pair: both writes agree).
 template <typename T>
 void dct2_post(const T* vin, T* out, int64_t b, int64_t n1, int64_t n2, double a1, double b1, double a2, double b2) {
   const int64_t h = n2 / 2 + 1, tail = (n2 - 1) / 2, pairs = n1 / 2 + 1;
   const auto w1 = quarter_twiddle<T>(n1, n1, -1.0);
-  auto w2 = quarter_twiddle<T>(n2, h, -1.0);
-  for (auto& w : w2) w = {2 * w.re, 2 * w.im};
+  const auto w2 = twiddle_table<T>(n2, h, -1.0, 2.0);
   const auto s1 = axis_scale<T>(n1, a1, b1);
   const auto s2 = axis_scale<T>(n2, a2, b2);
-  const C<T>* V = reinterpret_cast<const C<T>*>(vin);
+  const T rest2 = static_cast<T>(b2);
 #pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
   for (int64_t task = 0; task < b * pairs; ++task) {
     const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
-    const C<T>* vr = V + (bi * n1 + r) * h;
-    const C<T>* vm = V + (bi * n1 + rm) * h;
+    const T* vr = vin + 2 * (bi * n1 + r) * h;
+    const T* vm = vin + 2 * (bi * n1 + rm) * h;
     T* xr = out + (bi * n1 + r) * n2;
     T* xm = out + (bi * n1 + rm) * n2;
     const C<T> wr = w1[r], wm = w1[rm];
-    const T sr = s1[r], sm = s1[rm];
+    auto q_at = [&](const T* v, C<T> w, int64_t k) {
+      return mul(mul(C<T>{v[2 * k], v[2 * k + 1]}, C<T>{w2[2 * k], w2[2 * k + 1]}), w);
+    };
     if (r == 0) {  // Qbar = -i Q:  X[0, k2] = 2 Re Q,  X[0, N2 - k2] = -2 Im Q
       for (int64_t k = 0; k < h; ++k) {
-        const C<T> q = mul(vr[k], mul(wr, w2[k]));
-        xr[k] = 2 * sr * s2[k] * q.re;
-        if (k >= 1 && k <= tail) xr[n2 - k] = -2 * sr * s2[n2 - k] * q.im;
+        const C<T> q = q_at(vr, wr, k);
+        xr[k] = 2 * s1[0] * s2[k] * q.re;
+        if (k >= 1 && k <= tail) xr[n2 - k] = -2 * s1[0] * s2[n2 - k] * q.im;
       }
       continue;
     }
-    if (rm == r) {  // N1 even, middle row: its own reflection
-      for (int64_t k = 0; k < h; ++k) {
-        const C<T> q = mul(vr[k], mul(wr, w2[k]));
-        xr[k] = sr * s2[k] * (q.re - q.im);
-        if (k >= 1 && k <= tail) xr[n2 - k] = -sr * s2[n2 - k] * (q.im + q.re);
-      }
-      continue;
+    // columns without a mirror: 0, and N2/2 for even N2
+    for (int64_t k = 0; k < h; k += (tail >= 1 ? tail + 1 : 1)) {
+      const C<T> q = q_at(vr, wr, k), p = q_at(vm, wm, k);
+      xr[k] = s1[r] * s2[k] * (q.re - p.im);
+      xm[k] = s1[rm] * s2[k] * (p.re - q.im);
     }
-    for (int64_t k = 0; k < h; ++k) {
-      const C<T> q = mul(vr[k], mul(wr, w2[k]));
-      const C<T> p = mul(vm[k], mul(wm, w2[k]));
-      xr[k] = sr * s2[k] * (q.re - p.im);
-      xm[k] = sm * s2[k] * (p.re - q.im);
-      if (k >= 1 && k <= tail) {
-        xr[n2 - k] = -sr * s2[n2 - k] * (q.im + p.re);
-        xm[n2 - k] = -sm * s2[n2 - k] * (p.im + q.re);
-      }
-    }
+    dct2_post_pair(vr, vm, w2.data(), xr, xm, n2, tail, wr, wm, s1[r] * rest2, s1[rm] * rest2);
   }
 }
 
@@ -152,7 +179,60 @@ template <typename T> struct Dct3Spectrum {
     const T mir_m = (r == 0 || k == 0) ? T(0) : s1[rm] * s2[kc] * xm[kc];
     return mul(C<T>{left - mir_m, -(mir + left_m)}, conj(mul(w1[r], w2[k])));
   }
+
+  // q(r, k) and q(rm, k) for rm = (N1 - r) % N1: the same four samples feed both.
+  void pair(int64_t bi, int64_t r, int64_t k, C<T>& qr, C<T>& qm) const {
+    const int64_t rm = (n1 - r) % n1, kc = (n2 - k) % n2;
+    const T* xr = x + (bi * n1 + r) * n2;
+    const T* xm = x + (bi * n1 + rm) * n2;
+    const T a = s1[r] * s2[k] * xr[k];
+    const T c = k == 0 ? T(0) : s1[r] * s2[kc] * xr[kc];
+    if (r == 0) {  // row 0 is its own reflection, which is zero
+      qr = qm = mul(C<T>{a, -c}, conj(mul(w1[0], w2[k])));
+      return;
+    }
+    const T am = s1[rm] * s2[k] * xm[k];
+    const T cm = k == 0 ? T(0) : s1[rm] * s2[kc] * xm[kc];
+    qr = mul(C<T>{a - cm, -(c + am)}, conj(mul(w1[r], w2[k])));
+    qm = mul(C<T>{am - c, -(cm + a)}, conj(mul(w1[rm], w2[k])));
+  }
 };
+
+// i exp(2 pi i k / N2) (q - up) + q + up: one packed output from Q and its partner Qup.
+template <typename T> inline void pack(T* z, C<T> q, C<T> up, T hre, T him) {
+  const T dre = q.re - up.re, dim = q.im - up.im;
+  z[0] = q.re + up.re + (hre * dre - him * dim);
+  z[1] = q.im + up.im + (hre * dim + him * dre);
+}
+
+// Q of rows r and rm = N1 - r, columns 1..M, into split re/im scratch (qr*, qm*). Every column
+// read (k, N2 - k) is >= 1, so the scales are the row constants sr, sm times b2; sm = 0 for r = 0,
+// whose reflection is zero (then only qr* is meaningful). cw2: conj(W2) interleaved.
+template <typename T>
+void dct3_rows(const T* __restrict xr, const T* __restrict xm, const T* __restrict cw2, T* __restrict qrre,
+               T* __restrict qrim, T* __restrict qmre, T* __restrict qmim, int64_t n2, int64_t m, C<T> cwr,
+               C<T> cwm, T sr, T sm) {
+  for (int64_t k = 1; k <= m; ++k) {
+    const C<T> t{cw2[2 * k], cw2[2 * k + 1]};
+    const T a = sr * xr[k], c = sr * xr[n2 - k], am = sm * xm[k], cm = sm * xm[n2 - k];
+    const C<T> qr = mul(mul(C<T>{a - cm, -(c + am)}, t), cwr);
+    const C<T> qm = mul(mul(C<T>{am - c, -(cm + a)}, t), cwm);
+    qrre[k] = qr.re, qrim[k] = qr.im, qmre[k] = qm.re, qmim[k] = qm.im;
+  }
+}
+
+// Z[k] = (Q[k] + Qup[k]) + i exp(2 pi i k / N2) (Q[k] - Qup[k]) for 1 <= k < M, Qup[k] = conj(P[M - k]).
+template <typename T>
+void dct3_pack_row(const T* __restrict qre, const T* __restrict qim, const T* __restrict pre,
+                   const T* __restrict pim, const T* __restrict half, T* __restrict z, int64_t m) {
+  for (int64_t k = 1; k < m; ++k) {
+    const T ure = pre[m - k], uim = -pim[m - k];
+    const T dre = qre[k] - ure, dim = qim[k] - uim;
+    const T hre = half[2 * k], him = half[2 * k + 1];
+    z[2 * k] = qre[k] + ure + (hre * dre - him * dim);
+    z[2 * k + 1] = qim[k] + uim + (hre * dim + him * dre);
+  }
+}
 
 template <typename T>
 void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1, double b1, double a2, double b2,
@@ -160,8 +240,8 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
   const int64_t h = n2 / 2 + 1, m = n2 / 2;
   Dct3Spectrum<T> sp{x, n1, n2, quarter_twiddle<T>(n1, n1, -1.0), quarter_twiddle<T>(n2, h, -1.0),
                      axis_scale<T>(n1, a1, b1), axis_scale<T>(n2, a2, b2)};
-  C<T>* Y = reinterpret_cast<C<T>*>(yout);
   if (!packed) {
+    C<T>* Y = reinterpret_cast<C<T>*>(yout);
 #pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
     for (int64_t row = 0; row < b * n1; ++row) {
       const int64_t bi = row / n1, r = row % n1;
@@ -169,18 +249,38 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
     }
     return;
   }
-  std::vector<C<T>> half(m);
+  std::vector<T> half(2 * m);
   const double step = 2.0 * M_PI / static_cast<double>(n2);
-  for (int64_t k = 0; k < m; ++k) half[k] = {static_cast<T>(-std::sin(step * k)), static_cast<T>(std::cos(step * k))};
-#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
-  for (int64_t row = 0; row < b * n1; ++row) {
-    const int64_t bi = row / n1, r = row % n1, rm = (n1 - r) % n1;
-    C<T>* z = Y + row * m;
-    for (int64_t k = 0; k < m; ++k) {
-      const C<T> q = sp.q(bi, r, k);
-      const C<T> up = k == 0 ? sp.q(bi, r, m) : conj(sp.q(bi, rm, m - k));
-      const C<T> d = mul(half[k], C<T>{q.re - up.re, q.im - up.im});  // i exp(2 pi i k / N2) (Q - Qup)
-      z[k] = {q.re + up.re + d.re, q.im + up.im + d.im};
+  for (int64_t k = 0; k < m; ++k) {
+    half[2 * k] = static_cast<T>(-std::sin(step * k));
+    half[2 * k + 1] = static_cast<T>(std::cos(step * k));
+  }
+  const auto cw2 = twiddle_table<T>(n2, h, 1.0, 1.0);
+  const T rest2 = static_cast<T>(b2);
+  // Rows r and N1 - r together: Q of both rows into scratch, then each packed row reads the other.
+  const int64_t pairs = n1 / 2 + 1;
+#pragma omp parallel if (parallel_worth(b, n1, n2))
+  {
+    std::vector<T> scratch(4 * (m + 1));
+    T *qrre = scratch.data(), *qrim = qrre + m + 1, *qmre = qrim + m + 1, *qmim = qmre + m + 1;
+#pragma omp for schedule(static)
+    for (int64_t task = 0; task < b * pairs; ++task) {
+      const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
+      T* zr = yout + 2 * (bi * n1 + r) * m;
+      T* zm = yout + 2 * (bi * n1 + rm) * m;
+      C<T> ar, am, br, bm;
+      sp.pair(bi, r, 0, ar, am);
+      sp.pair(bi, r, m, br, bm);
+      pack(zr, ar, br, half[0], half[1]);
+      pack(zm, am, bm, half[0], half[1]);
+      dct3_rows(x + (bi * n1 + r) * n2, x + (bi * n1 + rm) * n2, cw2.data(), qrre, qrim, qmre, qmim, n2, m,
+                conj(sp.w1[r]), conj(sp.w1[rm]), sp.s1[r] * rest2, r == 0 ? T(0) : sp.s1[rm] * rest2);
+      if (r == 0) {
+        dct3_pack_row(qrre, qrim, qrre, qrim, half.data(), zr, m);
+        continue;
+      }
+      dct3_pack_row(qrre, qrim, qmre, qmim, half.data(), zr, m);
+      if (rm != r) dct3_pack_row(qmre, qmim, qrre, qrim, half.data(), zm, m);
     }
   }
 }
