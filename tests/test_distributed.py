@@ -1,0 +1,100 @@
+"""``torchrun --nproc_per_node 2 -m front_kernels.cli transfer`` on CPU (gloo, loopback):
+the same tensors as a single-process run, and a rank killed mid-run leaves no
+complete-looking output folder while a rerun into the same folder succeeds."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from test_streaming import load_folder, tiny_gpt2
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _torchrun(args: list[str], **env) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(_free_port()), "-m", "front_kernels.cli", "transfer", *args]
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1",
+                "FRONT_KERNELS_TRANSFER_DEVICE": "cpu", **env}
+    return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A single-process run, a 2-rank run whose rank 1 dies after its first group,
+    then a 2-rank rerun into the same ``--out``."""
+    root = tmp_path_factory.mktemp("dist")
+    source, target = tiny_gpt2(root)
+    args = ["--source", str(source), "--target", str(target), "--max-shard-size", "40KB", "--no-progress"]
+    # a fresh process like each rank: same default RNG state for entries the target keeps, one thread
+    single = subprocess.run([sys.executable, "-m", "front_kernels.cli", "transfer", *args, "--out",
+                             str(root / "single"), "--quiet"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1",
+                                 "FRONT_KERNELS_TRANSFER_DEVICE": "cpu"})
+    assert single.returncode == 0, single.stderr[-3000:]
+    out = root / "out"
+    killed = _torchrun(args + ["--out", str(out)], FRONT_KERNELS_TRANSFER_EXIT_RANK="1")
+    after_kill = sorted(p.name for p in root.iterdir())
+    rerun = _torchrun(args + ["--out", str(out)])
+    return {"root": root, "single": root / "single", "out": out, "killed": killed, "after_kill": after_kill,
+            "rerun": rerun}
+
+
+def test_killed_rank_leaves_no_complete_looking_output(runs):
+    assert runs["killed"].returncode != 0
+    assert "out" not in runs["after_kill"]  # at most a hidden staging folder
+    assert all(n in ("src", "tgt", "single") or n.startswith(".out.partial-") for n in runs["after_kill"]), \
+        runs["after_kill"]
+
+
+def test_two_ranks_write_the_single_process_tensors(runs):
+    rerun = runs["rerun"]
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert sorted(p.name for p in runs["root"].iterdir()) == ["out", "single", "src", "tgt"]  # stale stage gone
+    assert "GB/s read" in rerun.stdout and f"wrote {runs['out']}" in rerun.stdout
+    single, dist = load_folder(runs["single"]), load_folder(runs["out"])
+    assert len(dist) > 10 and list(dist) != []
+    assert set(dist) == set(single)
+    # entries the target keeps come from its random initialisation (built from config.json in each
+    # process), so only their shapes and dtypes can agree; every computed entry is identical
+    actions = {p["name"]: p["action"] for p in json.loads((runs["out"] / "transfer_report.json").read_text())
+               ["parameters"]}
+    kept = {n for n, a in actions.items() if a in ("keep", "pass")}
+    assert kept == {"lm_head.weight"}  # tied to the embedding, which is transferred
+    for n, t in single.items():
+        assert dist[n].dtype == t.dtype and dist[n].shape == t.shape, n
+        assert n in kept or torch.equal(dist[n], t), n
+    index = json.loads((runs["out"] / "model.safetensors.index.json").read_text())
+    assert set(index["weight_map"]) == set(single)
+    assert all((runs["out"] / f).is_file() for f in set(index["weight_map"].values()))
+    assert (runs["out"] / "config.json").read_text() == (runs["single"] / "config.json").read_text()
+    report = json.loads((runs["out"] / "transfer_report.json").read_text())
+    want = json.loads((runs["single"] / "transfer_report.json").read_text())
+    assert report["parameters"] == want["parameters"]
+    per_rank = report["throughput"]["per_rank"]
+    assert [r["rank"] for r in per_rank] == [0, 1] and all(r["groups"] > 0 and r["files"] > 0 for r in per_rank)
+    assert sum(r["files"] for r in per_rank) == len(set(index["weight_map"].values()))
+    assert report["throughput"]["bytes_read"] == want["throughput"]["bytes_read"]
+
+
+def test_two_rank_output_loads_in_transformers(runs):
+    from transformers import GPT2LMHeadModel
+    model = GPT2LMHeadModel.from_pretrained(str(runs["out"]))
+    tensors = load_folder(runs["out"])
+    for n, p in model.state_dict().items():
+        if n in tensors:
+            assert torch.equal(p, tensors[n]), n
+    assert model(torch.tensor([[1, 2, 3]])).logits.shape == (1, 3, 99)
