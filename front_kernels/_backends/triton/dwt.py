@@ -42,6 +42,7 @@ import math
 
 import torch
 
+from . import haar2d as haar2
 from ._runtime import MAX_GRID_YZ, LazyKernel, interpreting, triton, tl
 
 MODES = {"zero": 0, "symmetric": 1, "periodization": 2, "periodic": 3, "reflect": 4,
@@ -424,9 +425,50 @@ def idwtn(coeffs: dict, wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tens
     return _idwtn_stacked(_stack(coeffs, len(dims)), wavelet, mode, dims, ref.dtype)
 
 
+def _haar2_wavedec(x: torch.Tensor, wavelet, level: int) -> list:
+    """All levels through the fused 2-D Haar kernel, up to three levels per launch."""
+    a, details = x, []
+    taps = _taps(wavelet, True, x.device)
+    while len(details) < level:
+        outs = haar2.haar2_analysis(a, taps, min(haar2.MAX_FUSED_LEVEL, level - len(details)))
+        a = outs[0]
+        details += [dict(zip(haar2.DETAIL_KEYS, outs[i:i + 3])) for i in range(1, len(outs), 3)]
+    return [a] + details[::-1]
+
+
+def _haar2_fusable(coeffs: list, wavelet, dims) -> bool:
+    a = coeffs[0]
+    if wavelet.dec_len != 2 or a is None or len(dims) != 2 or tuple(dims) != (a.ndim - 2, a.ndim - 1):
+        return False
+    shape = tuple(a.shape)
+    for d in coeffs[1:]:
+        if set(d) != set(haar2.DETAIL_KEYS) or any(v is None or tuple(v.shape) != shape for v in d.values()):
+            return False
+        shape = shape[:-2] + (2 * shape[-2], 2 * shape[-1])
+    return math.prod(shape[:-2]) <= MAX_GRID_YZ
+
+
+def _haar2_waverec(coeffs: list, wavelet) -> torch.Tensor:
+    a = coeffs[0]
+    taps = _taps(wavelet, False, a.device)
+    details = list(coeffs[1:])  # coarsest first
+    while details:
+        chunk, details = details[:haar2.MAX_FUSED_LEVEL], details[haar2.MAX_FUSED_LEVEL:]
+        bands = [a]
+        for d in chunk[::-1]:  # finest of the chunk is its level 1
+            bands += [d[k] for k in haar2.DETAIL_KEYS]
+        a = haar2.haar2_synthesis(bands, taps)
+    return a
+
+
 def wavedecn(x: torch.Tensor, wavelet, mode: str, level: int, dims: tuple[int, ...]) -> list:
-    """Backend contract: ``level`` levels, ``[approx, details_level, ..., details_1]`` as pywt."""
+    """Backend contract: ``level`` levels, ``[approx, details_level, ..., details_1]`` as pywt.
+
+    2-D Haar over the last two dims with lengths divisible by ``2**level`` (where
+    every mode gives the same numbers) runs the fused kernel of :mod:`.haar2d`."""
     _check_mode(mode)
+    if haar2.fused_haar2_applies(x.shape, wavelet, mode, level, dims) and math.prod(x.shape[:-2]) <= MAX_GRID_YZ:
+        return _haar2_wavedec(x, wavelet, level)
     nd = len(dims)
     a = x
     details = []
@@ -441,6 +483,8 @@ def wavedecn(x: torch.Tensor, wavelet, mode: str, level: int, dims: tuple[int, .
 def waverecn(coeffs: list, wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tensor:
     """Backend contract: inverse of :func:`wavedecn` (odd lengths trimmed as pywt does)."""
     _check_mode(mode)
+    if _haar2_fusable(coeffs, wavelet, dims):
+        return _haar2_waverec(coeffs, wavelet)
     nd = len(dims)
     a = coeffs[0]
     out_dtype = a.dtype if a is not None else next(v for v in coeffs[1].values() if v is not None).dtype
