@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from front_kernels.cli import main
+from front_kernels.transfer.distributed import DEVICE_ENV, EXIT_RANK_ENV
 from test_streaming import load_folder, tiny_gpt2
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +30,7 @@ def _torchrun(args: list[str], **env) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
            "--master_port", str(_free_port()), "-m", "front_kernels.cli", "transfer", *args]
     full_env = {**os.environ, "PYTHONPATH": str(REPO), "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1",
-                "FRONT_KERNELS_TRANSFER_DEVICE": "cpu", **env}
+                DEVICE_ENV: "cpu", **env}
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
 
 
@@ -39,14 +41,19 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("dist")
     source, target = tiny_gpt2(root)
     args = ["--source", str(source), "--target", str(target), "--max-shard-size", "40KB", "--no-progress"]
-    # a fresh process like each rank: same default RNG state for entries the target keeps, one thread
-    single = subprocess.run([sys.executable, "-m", "front_kernels.cli", "transfer", *args, "--out",
-                             str(root / "single"), "--quiet"], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1",
-                                 "FRONT_KERNELS_TRANSFER_DEVICE": "cpu"})
-    assert single.returncode == 0, single.stderr[-3000:]
+    threads, device = torch.get_num_threads(), os.environ.get(DEVICE_ENV)
+    torch.set_num_threads(1)  # as torchrun runs each rank
+    os.environ[DEVICE_ENV] = "cpu"
+    try:
+        assert main(["transfer", *args, "--out", str(root / "single"), "--quiet"]) == 0
+    finally:
+        torch.set_num_threads(threads)
+        if device is None:
+            del os.environ[DEVICE_ENV]
+        else:
+            os.environ[DEVICE_ENV] = device
     out = root / "out"
-    killed = _torchrun(args + ["--out", str(out)], FRONT_KERNELS_TRANSFER_EXIT_RANK="1")
+    killed = _torchrun(args + ["--out", str(out)], **{EXIT_RANK_ENV: "1"})
     after_kill = sorted(p.name for p in root.iterdir())
     rerun = _torchrun(args + ["--out", str(out)])
     return {"root": root, "single": root / "single", "out": out, "killed": killed, "after_kill": after_kill,

@@ -20,10 +20,17 @@ from safetensors.torch import load_file, save_file
 from conftest import TOL, rel_err
 from front_kernels.transfer import FrontOptions, execute_plan, prepare, transfer_group
 from front_kernels.transfer import streaming
-from front_kernels.transfer.distributed import assign_groups, remove_stale_stages, write_transfer
+from front_kernels.transfer.distributed import (DEVICE_ENV, assign_groups, remove_stale_stages,
+                                                 write_transfer)
 from front_kernels.transfer.streaming import output_nbytes, plan_shards
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def on_cpu(monkeypatch):
+    """Transfers here compare with CPU results, so run them on the CPU even where CUDA is present."""
+    monkeypatch.setenv(DEVICE_ENV, "cpu")
 
 
 def load_folder(folder) -> dict[str, torch.Tensor]:
