@@ -93,3 +93,13 @@ def test_method_options_are_checked():
         fk.transfer({"w": torch.ones(2)}, {"w": torch.ones(2)}, method="bot", keep_ratio=0.5)
     with pytest.raises(ValueError, match="method"):
         fk.transfer({"w": torch.ones(2)}, {"w": torch.ones(2)}, method="dwt")
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_match_cpu():
+    ws = [torch.from_numpy(w) for w in group(8, (16, 12), seed=7)]
+    cpu = transfer_group("blocks.{i}.w", ws, [(8, 6)] * 4, BotOptions())
+    gpu = transfer_group("blocks.{i}.w", [w.cuda() for w in ws], [(8, 6)] * 4, BotOptions())
+    for a, b in zip(cpu, gpu):
+        assert b.device.type == "cuda"
+        torch.testing.assert_close(b.cpu(), a, rtol=1e-9, atol=1e-9)

@@ -196,3 +196,15 @@ def test_group_errors_name_the_tensor():
         transfer_group("w", [w], [(3,)], FrontOptions())
     with pytest.raises(TypeError, match="floating"):
         transfer_group("w", [torch.ones(3, dtype=torch.int64)], [(3,)], FrontOptions())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("mode", ["zero", "random", "consistence"])
+def test_cuda_tensors_match_cpu(mode):
+    ws = [torch.from_numpy(w) for w in group(6, (12, 10), seed=6)]
+    opts = FrontOptions(depth_mode=mode, rescale="amplitude")
+    cpu = transfer_group("blocks.{i}.w", ws, [(9, 13)] * 8, opts)
+    gpu = transfer_group("blocks.{i}.w", [w.cuda() for w in ws], [(9, 13)] * 8, opts)
+    for a, b in zip(cpu, gpu):
+        assert b.device.type == "cuda"
+        torch.testing.assert_close(b.cpu(), a, rtol=1e-10, atol=1e-10)

@@ -31,7 +31,7 @@ def interpolated_stats(values: torch.Tensor, L_target: int) -> torch.Tensor:
     L = values.shape[0]
     if L == L_target:
         return values
-    pos = ((torch.arange(L_target, dtype=values.dtype) + 0.5) * L / L_target - 0.5).clamp(0, L - 1)
+    pos = ((torch.arange(L_target, dtype=values.dtype, device=values.device) + 0.5) * L / L_target - 0.5).clamp(0, L - 1)
     lo = pos.floor().long()
     hi = (lo + 1).clamp(max=L - 1)
     t = pos - lo.to(values.dtype)

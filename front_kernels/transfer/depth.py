@@ -48,12 +48,13 @@ def map_depth(c: torch.Tensor, L_target: int, *, mode: str = "zero", band: str =
     kept = d[start:start + s]
     rest_shape = (L_target - s,) + tuple(c.shape[1:])
     if mode == "consistence":
-        counts = torch.tensor([L_target // s + (1 if k < L_target % s else 0) for k in range(s)])
+        counts = torch.tensor([L_target // s + (1 if k < L_target % s else 0) for k in range(s)],
+                              device=kept.device)
         slots = torch.repeat_interleave(kept, counts, dim=0)
     elif mode == "random":
         mu = kept.mean()
         sd = kept.std() if kept.numel() > 1 else kept.new_zeros(())
-        noise = torch.randn(rest_shape, generator=generator, dtype=kept.dtype)
+        noise = torch.randn(rest_shape, generator=generator, dtype=kept.dtype).to(kept.device)
         slots = torch.cat([kept, noise * sd + mu], dim=0)
     else:
         slots = torch.cat([kept, kept.new_zeros(rest_shape)], dim=0)
