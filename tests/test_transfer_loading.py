@@ -155,7 +155,7 @@ def test_skip_and_report(vit_pair):
     src, tgt = vit_pair
     before = {k: v.clone() for k, v in tgt.state_dict().items()}
     sd, rep = fk.transfer(src, tgt, skip=["qkv", "norm"], report=True)
-    assert rep["blocks.0.attn.qkv.weight"].action == "keep" and rep["blocks.0.attn.qkv.weight"].detail == "skip=qkv"
+    assert rep["blocks.0.attn.qkv.weight"].action == "skip" and rep["blocks.0.attn.qkv.weight"].detail == "skip=qkv"
     assert rep["blocks.1.norm2.bias"].detail == "skip=norm" and rep["norm.weight"].detail == "skip=norm"
     assert torch.equal(sd["blocks.0.attn.qkv.weight"], before["blocks.0.attn.qkv.weight"])
     assert rep["blocks.0.attn.proj.weight"].action == "transfer"

@@ -15,7 +15,7 @@ from .grouping import LAYER_PLACEHOLDER, group_names
 from .options import BotOptions, FrontOptions
 from .shapes import signal_shape
 
-TRANSFER, COPY, KEEP, PASS = "transfer", "copy", "keep", "pass"
+TRANSFER, COPY, KEEP, SKIP, PASS = "transfer", "copy", "keep", "skip", "pass"
 
 
 @dataclass
@@ -24,7 +24,8 @@ class GroupPlan:
 
     ``action``: ``'transfer'`` (computed from ``source_names``), ``'copy'``
     (same shapes and depth: the source values), ``'keep'`` (the target's own
-    values; ``detail`` says why), ``'pass'`` (non-floating entry, passed through).
+    values; ``detail`` says why), ``'skip'`` (the target's own values, named by
+    the ``skip`` option), ``'pass'`` (non-floating entry, passed through).
     """
 
     key: str
@@ -115,7 +116,7 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
             continue
         skipped = next((options.skipped_by(n) for n in tg.names if options.skipped_by(n)), None)
         if skipped:
-            gp.detail = f"skip={skipped}"
+            gp.action, gp.detail = SKIP, f"skip={skipped}"
             continue
         if options.is_head(tg.names[0]) and gp.source_shape[0] != t_shape[0]:
             gp.detail = f"head with another class count ({gp.source_shape[0]} in source, {t_shape[0]} in target)"

@@ -12,7 +12,7 @@ from .plan import TransferPlan
 class ReportRow:
     """What happened to one target parameter.
 
-    ``action``: ``transfer`` / ``copy`` / ``keep`` / ``pass``; ``source``: the
+    ``action``: ``transfer`` / ``copy`` / ``keep`` / ``skip`` / ``pass``; ``source``: the
     source group (``name`` or ``blocks.{i}.x [6 layers]``) it was computed
     from; ``source_shape`` / ``target_shape``; ``detail``: how it was resized,
     or why it was kept.
