@@ -22,7 +22,7 @@ from front_kernels.transfer import FrontOptions, execute_plan, prepare, transfer
 from front_kernels.transfer import streaming
 from front_kernels.transfer.distributed import (DEVICE_ENV, assign_groups, remove_stale_stages,
                                                  write_transfer)
-from front_kernels.transfer.streaming import output_nbytes, plan_shards
+from front_kernels.transfer.streaming import plan_shards
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -42,6 +42,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -218,7 +219,8 @@ def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore,
     device = torch.device(device) if device is not None else compute_device(local_rank)
     comm = _Local() if world == 1 else _TorchDistributed(rank, world, device)
     previous_sigterm = None
-    if world > 1:
+    if world > 1 and threading.current_thread() is threading.main_thread():
+        # torchrun stops the other ranks with SIGTERM when one fails: unwind, so rank 0 removes the stage
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_system_exit)
     try:
         return _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start)
@@ -256,6 +258,7 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
             if world == 1:
                 raise
             error = exc
+        stats.wall_s = time.perf_counter() - t_start
         outcomes = comm.all_gather((rank, None if error is None else f"{type(error).__name__}: {error}", stats))
         failed = [(r, msg) for r, msg, _ in outcomes if msg is not None]
         if error is not None:
@@ -276,9 +279,7 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
 
 def _own_stats(total: TransferStats, rank: int) -> TransferStats:
     mine = total.per_rank[rank]
-    s = TransferStats(**{k: v for k, v in mine.items() if k in TransferStats.__dataclass_fields__})
-    s.wall_s = total.wall_s
-    return s
+    return TransferStats(**{k: v for k, v in mine.items() if k in TransferStats.__dataclass_fields__})
 
 
 def _stream_share(plan, source, target, groups, stage, shards, nbytes, stats, device, progress):
