@@ -13,7 +13,7 @@ import torch
 import front_kernels as fk
 from front_kernels import _dispatch
 from front_kernels._backends import cuda as cuda_backend
-from front_kernels._backends.cuda import _ext, _ops
+from front_kernels._backends.cuda import _ext, _launch, _ops, _plans
 
 ENTRY_POINTS = ("device_count", "device_status", "max_shared_bytes", "dct_matrix_axis", "blocked_dct2", "dwt_sparse_axis",
                 "dwt2_analysis", "dwt2_synthesis", "resize_restandardize")
@@ -79,11 +79,14 @@ def test_default_dispatch_on_cpu_is_not_cuda():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: _ops.matrix_axis_launch(torch.randn(3, 4), torch.eye(4), 1, torch.float32),
+    lambda: _launch.matrix_axis_launch(torch.randn(3, 4), torch.eye(4), 1, torch.float32),
     lambda: _ops.apply_matrices(torch.randn(3, 4), [torch.eye(4)], [1], False),
-    lambda: _ops.blocked_dct2(torch.randn(8, 8), torch.eye(8), 8),
-    lambda: _ops.sparse_axis_launch(torch.randn(3, 4), torch.zeros(2, 2, dtype=torch.int32),
-                                    torch.zeros(2, 2), 1, torch.float32),
+    lambda: _ops.dct_axes(torch.randn(3, 4), 2, [1], "ortho", False, False),
+    lambda: _ops.blocked_dct2(torch.randn(8, 8), 8, "ortho", False, False),
+    lambda: _launch.sparse_axis_launch(torch.randn(3, 4), torch.zeros(2, 2, dtype=torch.int32),
+                                       torch.zeros(2, 2), 1, torch.float32),
+    lambda: _ops.wavelet_axes(torch.randn(3, 8), _plans.filters_of(fk.wavelets.get_wavelet("db2")), "zero",
+                              [1], [8], "analysis"),
     lambda: _ops.restandardize(torch.randn(2, 4), torch.randn(2, 3), 1),
 ])
 def test_wrappers_refuse_cpu_tensors(call):
@@ -95,7 +98,7 @@ def test_wrappers_refuse_cpu_tensors(call):
 def test_wrappers_refuse_other_dtypes(dtype):
     x = torch.zeros(3, 4, dtype=dtype)
     with pytest.raises(TypeError, match="x must have dtype float32, float16, bfloat16"):
-        _ops.matrix_axis_launch(x, torch.eye(4), 1, torch.float32)
+        _launch.matrix_axis_launch(x, torch.eye(4), 1, torch.float32)
 
 
 def test_wrappers_refuse_wrong_table_dtypes_and_non_tensors():
@@ -113,12 +116,8 @@ def test_float64_is_reported_unusable_on_any_device():
 def test_fake_kernels_and_backward_structure_on_meta_tensors():
     """The custom ops' fake kernels give the output shapes, and every backward returns one
     gradient per input in the structure autograd expects (run on meta tensors, no kernel)."""
-    import importlib
-
-    from front_kernels._backends.cuda import _tables
     from front_kernels.wavelets import get_wavelet
 
-    cuda_dwt = importlib.import_module("front_kernels._backends.cuda.dwt")
     meta = torch.device("meta")
 
     def run(op, x, *args):
@@ -131,18 +130,18 @@ def test_fake_kernels_and_backward_structure_on_meta_tensors():
     x = torch.empty(3, 5, 7, device=meta)
     y = run(_ops.apply_matrices, x, [torch.empty(4, 5, device=meta), torch.empty(2, 7, device=meta)], [1, 2], True)
     assert y.shape == (3, 4, 2) and y.dtype == torch.float32
-    y = run(_ops.blocked_dct2, torch.empty(2, 16, 24, device=meta, dtype=torch.bfloat16),
-            torch.empty(8, 8, device=meta), 8)
+    assert run(_ops.dct_axes, torch.empty(3, 5, 7, device=meta), 2, [2, 1], "ortho", True, False).shape == (3, 5, 7)
+    y = run(_ops.blocked_dct2, torch.empty(2, 16, 24, device=meta, dtype=torch.bfloat16), 8, "ortho", False, False)
     assert y.shape == (2, 16, 24) and y.dtype == torch.bfloat16
-    w = get_wavelet("db2")
-    args, sizes, _ = cuda_dwt._analysis_plan(13, 10, w, "zero", 2, meta)
-    packed = run(_ops.dwt2_fused, torch.empty(4, 13, 10, device=meta), *args, False)
-    assert packed.shape == (4, sum(3 * a * b for a, b in sizes) + sizes[-1][0] * sizes[-1][1])
-    syn_args, _ = cuda_dwt._synthesis_plan(tuple(sizes), w, "zero", meta)
-    assert run(_ops.dwt2_fused, torch.empty(4, packed.shape[1], device=meta), *syn_args, True).shape == (4, 14, 10)
-    (i, v), = _tables.on_device([_tables.analysis_table(7, w, "zero")], meta, "meta-test")
-    (ti, tv), = _tables.on_device([_tables.analysis_table_t(7, w, "zero")], meta, "meta-test-t")
-    assert run(_ops.sparse_maps, torch.empty(3, 5, 7, device=meta), [i], [v], [2], [7], [ti], [tv]).shape == (3, 5, 10)
+    db2 = _plans.filters_of(get_wavelet("db2"))
+    packed = run(_ops.wavelet2d_levels, torch.empty(4, 13, 10, device=meta), db2, "zero", [13, 10, 2], "analysis")
+    sizes = [(8, 6), (5, 4)]
+    assert packed.shape == (4, sum(3 * a * b for a, b in sizes) + 5 * 4)
+    back = run(_ops.wavelet2d_levels, torch.empty(4, packed.shape[1], device=meta), db2, "zero", [8, 6, 5, 4],
+               "synthesis")
+    assert back.shape == (4, 14, 10)
+    y = run(_ops.wavelet_axes, torch.empty(3, 5, 7, device=meta), db2, "zero", [2, 1], [7, 5], "analysis")
+    assert y.shape == (3, 8, 10)
     yr = torch.empty(2, 3, 4, device=meta, requires_grad=True)
     out = run(_ops.restandardize, torch.empty(2, 6, 9, device=meta), yr, 2)
     assert out.shape == (2, 3, 4) and yr.grad.shape == yr.shape

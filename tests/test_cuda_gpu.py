@@ -27,7 +27,7 @@ from front_kernels.wavelets import get_wavelet
 cuda_backend = importlib.import_module("front_kernels._backends.cuda")
 cuda_dwt = importlib.import_module("front_kernels._backends.cuda.dwt")
 cuda_ops = importlib.import_module("front_kernels._backends.cuda._ops")
-cuda_dct = importlib.import_module("front_kernels._backends.cuda.dct")
+cuda_plans = importlib.import_module("front_kernels._backends.cuda._plans")
 
 MEMCHECK_SUBSET = ("(test_dct2d_types_2_3_match_scipy and ortho) or (test_blocked_matches_scipy and ortho) "
                    "or test_resize_matches_reference or test_wavedec2_waverec2_match_reference")
@@ -56,7 +56,7 @@ def _randn(shape, dtype=torch.float32, seed=0):
 @pytest.fixture(params=["fused", "per_dim"])
 def dwt_path(request, monkeypatch):
     if request.param == "per_dim":
-        monkeypatch.setattr(cuda_dwt, "_fits", lambda nbytes, device: False)
+        monkeypatch.setattr(cuda_ops, "FUSED_2D", False)
     return request.param
 
 
@@ -359,12 +359,13 @@ def test_wavelet_torch_compile_fullgraph():
 
 def test_custom_ops_pass_opcheck():
     x = _randn((3, 10, 12), seed=17)
-    mats = [cuda_dct.dct_matrix(12, 2, "ortho", False, x.device)]
-    torch.library.opcheck(cuda_ops.apply_matrices, (x, mats, [2], False))
-    a = cuda_dct.dct_matrix(4, 2, "ortho", False, x.device)
-    torch.library.opcheck(cuda_ops.blocked_dct2, (_randn((2, 8, 12), seed=18), a, 4))
-    args, _, _ = cuda_dwt._analysis_plan(10, 12, get_wavelet("db2"), "zero", 2, x.device)
-    torch.library.opcheck(cuda_ops.dwt2_fused, (x, *args, False))
+    db2 = cuda_plans.filters_of(get_wavelet("db2"))
+    torch.library.opcheck(cuda_ops.dct_axes, (x, 2, [2, 1], "ortho", False, False))
+    torch.library.opcheck(cuda_ops.apply_matrices, (x, [_randn((5, 12), seed=19)], [2], False))
+    torch.library.opcheck(cuda_ops.blocked_dct2, (_randn((2, 8, 12), seed=18), 4, "backward", True, False))
+    torch.library.opcheck(cuda_ops.wavelet2d_levels, (x, db2, "zero", [10, 12, 2], "analysis"))
+    torch.library.opcheck(cuda_ops.wavelet_axes, (x, db2, "symmetric", [0, 2], [3, 12], "analysis"))
+    torch.library.opcheck(cuda_ops.restandardize, (x, _randn((3, 4, 5), seed=20), 2))
 
 
 def test_launch_errors_carry_the_cuda_error_string():

@@ -1,76 +1,184 @@
-r"""The CUDA kernels as ``torch.library`` custom ops with fake kernels and autograd.
+r"""The CUDA kernels as ``torch.library`` custom ops, with fake kernels and autograd.
 
-Every op is linear in its tensor input except :func:`restandardize`, and its
-backward is the adjoint, run by the same kernels:
+The ops take the tensor and plain parameters (sizes, dims, filter taps, mode);
+matrices and banded tables are built and cached inside, at run time, so
+``torch.compile`` sees one opaque node per op and no host work. Every op is
+linear in its tensor input except :func:`restandardize`, and its backward is
+the adjoint, run by the same kernels:
 
-* ``apply_matrices(x, mats, dims)``: :math:`y = (A_k \otimes \dots \otimes A_1)\,x`,
-  ``mats[i]`` along ``dims[i]`` in order; adjoint: the transposes in reverse order.
-* ``blocked_dct2(x, mat, block)``: :math:`Y_t = A X_t A^T` per tile; adjoint: ``A^T``.
-* ``sparse_maps(x, tables, dims)``: banded maps (wavelet levels) along dims; the
-  adjoint tables are passed along (built with the forward ones).
-* ``dwt2_fused(x, tables, plan, adjoint)``: all levels of a 2-D wavelet analysis
-  (or synthesis) in one launch; the adjoint is the other kernel with the
-  adjoint plan.
-* ``restandardize(x, y, k)``: :math:`(y - \bar y)/(s_y + \epsilon)\, s_x + \bar x` per
-  leading-batch slice over the last ``k`` dims; its backward is written out.
+* ``dct_axes``: the DCT matrices ``C_d`` along ``dims``; adjoint: ``C_d^T`` in reverse order.
+* ``blocked_dct2``: :math:`Y_t = A X_t A^T` per tile; adjoint: the same with ``A^T``.
+* ``apply_matrices``: given matrices along dims (the separable resize); adjoint: the transposes.
+* ``wavelet_axes``: one wavelet level along each of ``dims`` (:mod:`._plans` transforms);
+  adjoint: the paired transform.
+* ``wavelet2d_levels``: every level of a 2-D transform on the last two dims, packed
+  coefficients; fused in one launch when a slice fits in shared memory
+  (:data:`FUSED_2D`), else one banded launch per dim and level.
+* ``restandardize``: :math:`(y - \bar y)/(s_y + \epsilon)\, s_x + \bar x` per leading
+  slice over the last ``k`` dims; its backward is written out.
+
+Launches go through :mod:`._launch` (looked up at call time).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 
-from ._ext import DTYPE_CODES, as_3d, check_operand, extension, launch_args
+from . import _launch
+from . import _plans as plans
+from ._launch import STD_EPS
 
-STD_EPS = 1e-8
-_MATRIX_DTYPES = (torch.float32,)
-_INDEX_DTYPES = (torch.int32,)
+FUSED_2D = True  # run multi-level 2-D transforms in one launch when a slice fits in shared memory
 
 
-def _view_strides(t3: torch.Tensor) -> list[int]:
-    return list(t3.stride())
+def _contiguous_mat(m: torch.Tensor) -> torch.Tensor:
+    return m.to(torch.float32).contiguous()
 
 
 # ------------------------------------------------------------------------------------------------
-# dense map along one dim (DCT, resize factors)
+# DCT along dims
 
 
-def matrix_axis_launch(x: torch.Tensor, mat: torch.Tensor, dim: int, out_dtype: torch.dtype) -> torch.Tensor:
-    """``y = mat`` applied along ``dim`` of ``x``: one launch of ``dct_matrix_axis``."""
-    check_operand(x, "x")
-    check_operand(mat, "mat", device=x.device, dtypes=_MATRIX_DTYPES, contiguous=True, ndim=2)
-    if out_dtype not in DTYPE_CODES:
-        raise TypeError(f"out_dtype must be float32, float16 or bfloat16, got {out_dtype}")
-    if not 0 <= dim < x.ndim:
-        raise ValueError(f"dim={dim} is out of range for a tensor with {x.ndim} dimensions")
-    m, n = mat.shape
-    if x.shape[dim] != n:
-        raise ValueError(f"mat of shape {(m, n)} cannot act on dim {dim} of size {x.shape[dim]}")
-    shape = list(x.shape)
-    shape[dim] = m
-    y = torch.empty(shape, dtype=out_dtype, device=x.device)
-    if y.numel() == 0:
-        return y
-    x3, y3 = as_3d(x, dim), as_3d(y, dim)
-    device, stream = launch_args(x)
-    extension().dct_matrix_axis(
-        mat.data_ptr(), m, n, x3.data_ptr(), _view_strides(x3), DTYPE_CODES[x.dtype],
-        y3.data_ptr(), _view_strides(y3), DTYPE_CODES[out_dtype], x3.shape[0], x3.shape[2], device, stream,
-    )
+_INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
+
+
+def _cos_pi(num: torch.Tensor, den: int) -> torch.Tensor:
+    """``cos(pi * num / den)`` for integer ``num``, reduced modulo ``2 den`` in exact arithmetic."""
+    return torch.cos(math.pi * torch.remainder(num, 2 * den).to(torch.float64) / den)
+
+
+def _unnormalised(n: int, type: int) -> torch.Tensor:
+    """scipy's un-normalised DCT matrix of ``type`` (``norm='backward'``, forward), float64."""
+    k = torch.arange(n, dtype=torch.int64)[:, None]
+    j = torch.arange(n, dtype=torch.int64)[None, :]
+    if type == 1:
+        c = 2 * _cos_pi(k * j, max(n - 1, 1))
+        c[:, 0] = 1.0
+        c[:, n - 1] = 1.0 - 2.0 * (k[:, 0] % 2).to(torch.float64)
+        return c
+    if type == 2:
+        return 2 * _cos_pi(k * (2 * j + 1), 2 * n)
+    if type == 3:
+        c = 2 * _cos_pi(j * (2 * k + 1), 2 * n)
+        c[:, 0] = 1.0
+        return c
+    return 2 * _cos_pi((2 * j + 1) * (2 * k + 1), 4 * n)
+
+
+def _orthonormal(n: int, type: int) -> torch.Tensor:
+    c = _unnormalised(n, type)
+    if type == 2:
+        c *= math.sqrt(1 / (2 * n))
+        c[0] *= math.sqrt(0.5)
+    elif type == 3:
+        c /= math.sqrt(2 * n)
+        c[:, 0] *= math.sqrt(2.0)
+    elif type == 4:
+        c /= math.sqrt(2 * n)
+    else:
+        c[:, [0, n - 1]] *= math.sqrt(2.0)
+        c[[0, n - 1], :] /= math.sqrt(2.0)
+        c /= math.sqrt(2 * (n - 1))
+    return c
+
+
+@functools.lru_cache(maxsize=64)
+def dct_matrix(n: int, type: int, norm: str, inverse: bool, transpose: bool, device: torch.device) -> torch.Tensor:
+    r"""The float32 ``(n, n)`` matrix ``C`` of ``dct`` (``inverse``: ``idct``) along one dim, with
+    scipy's definitions (see :mod:`front_kernels._backends.reference.dct`), or ``C^T``, on ``device``.
+
+    Un-normalised forward matrices: type 1 :math:`C_{kj} = 1, (-1)^k, 2\cos(\pi kj/(N-1))`
+    for ``j = 0``, ``N-1``, otherwise; type 2 :math:`2\cos(\pi k(2j+1)/(2N))`; type 3
+    :math:`1` for ``j = 0``, else :math:`2\cos(\pi j(2k+1)/(2N))`; type 4
+    :math:`2\cos(\pi(2j+1)(2k+1)/(4N))`. ``idct`` of type ``t`` is the matrix of type
+    1, 3, 2, 4, divided by :math:`2(N-1)` (type 1) or :math:`2N` where ``norm`` puts the factor;
+    ``'ortho'`` scales rows and columns to an orthonormal matrix. Built in float64 with the
+    cosine's argument reduced in integer arithmetic.
+    """
+    t = _INVERSE_TYPE[type] if inverse else type
+    if norm == "ortho":
+        c = _orthonormal(n, t)
+    else:
+        c = _unnormalised(n, t)
+        if (norm == "backward") == inverse:
+            c /= 2 * (n - 1) if type == 1 else 2 * n
+    return _contiguous_mat((c.t() if transpose else c).to(device))
+
+
+def _chain(x: torch.Tensor, mats, dims, float32_out: bool) -> torch.Tensor:
+    y = x
+    for i, (mat, d) in enumerate(zip(mats, dims)):
+        last = i == len(mats) - 1
+        y = _launch.matrix_axis_launch(y, mat, d, torch.float32 if (float32_out or not last) else x.dtype)
     return y
+
+
+@torch.library.custom_op("front_kernels_cuda::dct_axes", mutates_args=())
+def dct_axes(x: torch.Tensor, type: int, dims: list[int], norm: str, inverse: bool, transpose: bool) -> torch.Tensor:
+    """DCT (``inverse``: IDCT) of ``type`` and ``norm`` along ``dims`` in order (``transpose``: the
+    transposed matrices); same shape and dtype as ``x``."""
+    mats = [dct_matrix(x.shape[d], type, norm, inverse, transpose, x.device) for d in dims]
+    return _chain(x, mats, dims, False)
+
+
+@dct_axes.register_fake
+def _(x, type, dims, norm, inverse, transpose):
+    return torch.empty_like(x)
+
+
+def _dct_setup(ctx, inputs, output):
+    ctx.args = inputs[1:]
+
+
+def _dct_backward(ctx, grad):
+    type, dims, norm, inverse, transpose = ctx.args
+    return dct_axes(grad, type, list(reversed(dims)), norm, inverse, not transpose), None, None, None, None, None
+
+
+dct_axes.register_autograd(_dct_backward, setup_context=_dct_setup)
+
+
+# ------------------------------------------------------------------------------------------------
+# blocked 2-D DCT
+
+
+@torch.library.custom_op("front_kernels_cuda::blocked_dct2", mutates_args=())
+def blocked_dct2(x: torch.Tensor, block: int, norm: str, inverse: bool, transpose: bool) -> torch.Tensor:
+    """``A X_t A^T`` for every ``block x block`` tile of the last two dims, ``A`` the block's DCT-II
+    matrix (``inverse``: its inverse; ``transpose``: transposed)."""
+    return _launch.blocked_dct2_launch(x, dct_matrix(block, 2, norm, inverse, transpose, x.device), block)
+
+
+@blocked_dct2.register_fake
+def _(x, block, norm, inverse, transpose):
+    return torch.empty_like(x)
+
+
+def _blocked_setup(ctx, inputs, output):
+    ctx.args = inputs[1:]
+
+
+def _blocked_backward(ctx, grad):
+    block, norm, inverse, transpose = ctx.args
+    return blocked_dct2(grad, block, norm, inverse, not transpose), None, None, None, None
+
+
+blocked_dct2.register_autograd(_blocked_backward, setup_context=_blocked_setup)
+
+
+# ------------------------------------------------------------------------------------------------
+# given matrices along dims (separable resize)
 
 
 @torch.library.custom_op("front_kernels_cuda::apply_matrices", mutates_args=())
 def apply_matrices(x: torch.Tensor, mats: list[torch.Tensor], dims: list[int], float32_out: bool) -> torch.Tensor:
-    """``mats[i]`` (float32, ``(m_i, x.shape[dims[i]])``) along ``dims[i]`` in order; float32
-    intermediates; the result in ``x``'s dtype, or float32 with ``float32_out``."""
+    """``mats[i]`` (``(m_i, x.shape[dims[i]])``) along ``dims[i]`` in order, float32 intermediates;
+    the result in ``x``'s dtype, or float32 with ``float32_out``."""
     if len(mats) != len(dims) or not mats:
         raise ValueError(f"mats and dims must be non-empty and of equal length, got {len(mats)} and {len(dims)}")
-    y = x
-    for i, (mat, d) in enumerate(zip(mats, dims)):
-        last = i == len(mats) - 1
-        y = matrix_axis_launch(y, mat, d, torch.float32 if (float32_out or not last) else x.dtype)
-    return y
+    return _chain(x, [_contiguous_mat(m) for m in mats], dims, float32_out)
 
 
 @apply_matrices.register_fake
@@ -87,8 +195,8 @@ def _apply_matrices_setup(ctx, inputs, output):
 
 
 def _apply_matrices_backward(ctx, grad):
-    adjoint = [m.t().contiguous() for m in reversed(ctx.mats)]
-    grad_x = apply_matrices(grad.to(ctx.dtype), adjoint, list(reversed(ctx.dims)), False)
+    adjoint = [m.t() for m in reversed(ctx.mats)]
+    grad_x = apply_matrices(grad, adjoint, list(reversed(ctx.dims)), False).to(ctx.dtype)
     return grad_x, [None] * len(ctx.mats), None, None
 
 
@@ -96,197 +204,129 @@ apply_matrices.register_autograd(_apply_matrices_backward, setup_context=_apply_
 
 
 # ------------------------------------------------------------------------------------------------
-# blocked 2-D DCT
+# one wavelet level along dims
 
 
-@torch.library.custom_op("front_kernels_cuda::blocked_dct2", mutates_args=())
-def blocked_dct2(x: torch.Tensor, mat: torch.Tensor, block: int) -> torch.Tensor:
-    """``A X_t A^T`` for every ``block x block`` tile of the last two dims of ``x``."""
-    check_operand(x, "x")
-    check_operand(mat, "mat", device=x.device, dtypes=_MATRIX_DTYPES, contiguous=True, ndim=2)
-    if x.ndim < 2:
-        raise ValueError(f"x must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    h, w = x.shape[-2:]
-    if tuple(mat.shape) != (block, block) or not 1 <= block <= 64 or h % block or w % block:
-        raise ValueError(f"block={block} must be in [1, 64], divide the last two dims {(h, w)} and match "
-                         f"mat of shape {tuple(mat.shape)}")
-    y = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    if y.numel() == 0:
-        return y
-    x3 = x.reshape(-1, h, w)
-    y3 = y.view(-1, h, w)
-    device, stream = launch_args(x)
-    extension().blocked_dct2(
-        mat.data_ptr(), block, x3.data_ptr(), _view_strides(x3), DTYPE_CODES[x.dtype],
-        y3.data_ptr(), _view_strides(y3), DTYPE_CODES[x.dtype], x3.shape[0], h, w, device, stream,
-    )
-    return y
-
-
-@blocked_dct2.register_fake
-def _(x, mat, block):
-    return torch.empty_like(x)
-
-
-def _blocked_setup(ctx, inputs, output):
-    _, mat, block = inputs
-    ctx.mat, ctx.block = mat, block
-
-
-def _blocked_backward(ctx, grad):
-    return blocked_dct2(grad, ctx.mat.t().contiguous(), ctx.block), None, None
-
-
-blocked_dct2.register_autograd(_blocked_backward, setup_context=_blocked_setup)
-
-
-# ------------------------------------------------------------------------------------------------
-# banded maps along dims (one wavelet level per dim)
-
-
-def sparse_axis_launch(x: torch.Tensor, idx: torch.Tensor, weights: torch.Tensor, dim: int,
-                       out_dtype: torch.dtype) -> torch.Tensor:
-    """``y[.., r, ..] = sum_t weights[r, t] x[.., idx[r, t], ..]`` along ``dim`` (``idx < 0``: no term)."""
-    check_operand(x, "x")
-    check_operand(idx, "idx", device=x.device, dtypes=_INDEX_DTYPES, contiguous=True, ndim=2)
-    check_operand(weights, "weights", device=x.device, dtypes=_MATRIX_DTYPES, contiguous=True, ndim=2)
-    if idx.shape != weights.shape:
-        raise ValueError(f"idx {tuple(idx.shape)} and weights {tuple(weights.shape)} must have one shape")
-    if not 0 <= dim < x.ndim:
-        raise ValueError(f"dim={dim} is out of range for a tensor with {x.ndim} dimensions")
-    rows, taps = idx.shape
-    shape = list(x.shape)
-    shape[dim] = rows
-    y = torch.empty(shape, dtype=out_dtype, device=x.device)
-    if y.numel() == 0:
-        return y
-    x3, y3 = as_3d(x, dim), as_3d(y, dim)
-    xs, ys = _view_strides(x3), _view_strides(y3)
-    device, stream = launch_args(x)
-    extension().dwt_sparse_axis(
-        idx.data_ptr(), weights.data_ptr(), rows, taps,
-        x3.data_ptr(), xs, x3.data_ptr(), xs, x3.shape[1], DTYPE_CODES[x.dtype],
-        y3.data_ptr(), ys, y3.data_ptr(), ys, rows, DTYPE_CODES[out_dtype],
-        x3.shape[0], x3.shape[2], device, stream,
-    )
-    return y
-
-
-@torch.library.custom_op("front_kernels_cuda::sparse_maps", mutates_args=())
-def sparse_maps(x: torch.Tensor, idx: list[torch.Tensor], weights: list[torch.Tensor], dims: list[int],
-                in_sizes: list[int], adj_idx: list[torch.Tensor], adj_weights: list[torch.Tensor]) -> torch.Tensor:
-    """Banded map ``i`` (``idx[i]``, ``weights[i]``: ``(rows_i, taps_i)``) along ``dims[i]``, in order;
-    ``in_sizes[i]`` is the size of ``dims[i]`` it reads, ``adj_*`` the transposed tables."""
+@torch.library.custom_op("front_kernels_cuda::wavelet_axes", mutates_args=())
+def wavelet_axes(x: torch.Tensor, filters: list[float], mode: str, dims: list[int], lengths: list[int],
+                 transform: str) -> torch.Tensor:
+    """One level of ``transform`` (see :mod:`._plans`) along each of ``dims``; ``lengths[i]`` is the
+    signal (analysis pair) or band (synthesis pair) length along ``dims[i]``. The two bands of a dim
+    lie side by side along it, low first."""
+    plans.check_transform(transform)
+    w = plans.wavelet_of(filters)
+    f = w.dec_len
+    for d, n in zip(dims, lengths):
+        if x.shape[d] != plans.axis_in_len(transform, n, f, mode):
+            raise ValueError(f"dim {d} of x has size {x.shape[d]}, a {transform} of length {n} reads "
+                             f"{plans.axis_in_len(transform, n, f, mode)}")
+    tabs = plans.axis_tables_on(x.device, transform, tuple(lengths), w, mode)
     y = x
-    for i, d in enumerate(dims):
-        if y.shape[d] != in_sizes[i]:
-            raise ValueError(f"dim {d} has size {y.shape[d]}, the wavelet table expects {in_sizes[i]}")
-        y = sparse_axis_launch(y, idx[i], weights[i], d, x.dtype if i == len(dims) - 1 else torch.float32)
+    for i, (d, (idx, wts)) in enumerate(zip(dims, tabs)):
+        y = _launch.sparse_axis_launch(y, idx, wts, d, x.dtype if i == len(dims) - 1 else torch.float32)
     return y
 
 
-@sparse_maps.register_fake
-def _(x, idx, weights, dims, in_sizes, adj_idx, adj_weights):
+@wavelet_axes.register_fake
+def _(x, filters, mode, dims, lengths, transform):
     shape = list(x.shape)
-    for t, d in zip(idx, dims):
-        shape[d] = t.shape[0]
+    for d, n in zip(dims, lengths):
+        shape[d] = plans.axis_out_len(transform, n, len(filters) // 4, mode)
     return x.new_empty(shape)
 
 
-def _sparse_setup(ctx, inputs, output):
-    _, idx, weights, dims, in_sizes, adj_idx, adj_weights = inputs
-    ctx.saved = (idx, weights, dims, [t.shape[0] for t in idx], adj_idx, adj_weights)
-    ctx.n_maps = len(idx)
-
-
-def _sparse_backward(ctx, grad):
-    idx, weights, dims, out_sizes, adj_idx, adj_weights = ctx.saved
-    r = slice(None, None, -1)
-    grad_x = sparse_maps(grad, adj_idx[r], adj_weights[r], dims[r], out_sizes[r], idx[r], weights[r])
-    none = [None] * ctx.n_maps
-    return grad_x, none, none, None, None, none, none
-
-
-sparse_maps.register_autograd(_sparse_backward, setup_context=_sparse_setup)
-
-
-# ------------------------------------------------------------------------------------------------
-# fused multi-level 2-D wavelet transform
-#
-# plan: [levels, buf0, buf1, approx_off, packed_len, height, width] + 9 ints per level
-#       (in_h, in_w, kr, kc, taps_r, taps_c, tab_r, tab_c, band_off), see csrc/kernels.h.
-
-PLAN_HEAD = 7
-
-
-def _plan_parts(plan: list[int]):
-    levels, buf0, buf1, approx_off, packed_len, height, width = plan[:PLAN_HEAD]
-    rows = [plan[PLAN_HEAD + 9 * l: PLAN_HEAD + 9 * (l + 1)] for l in range(levels)]
-    return rows, buf0, buf1, approx_off, packed_len, height, width
-
-
-def dwt2_fused_launch(x: torch.Tensor, idx: torch.Tensor, weights: torch.Tensor, plan: list[int],
-                      synthesis: bool) -> torch.Tensor:
-    """Analysis: ``x (..., H, W) -> (..., packed_len)``; synthesis: the reverse."""
-    check_operand(x, "x")
-    check_operand(idx, "idx", device=x.device, dtypes=_INDEX_DTYPES, contiguous=True, ndim=1)
-    check_operand(weights, "weights", device=x.device, dtypes=_MATRIX_DTYPES, contiguous=True, ndim=1)
-    rows, buf0, buf1, approx_off, packed_len, height, width = _plan_parts(plan)
-    device, stream = launch_args(x)
-    ext = extension()
-    if not synthesis:
-        if x.ndim < 2 or tuple(x.shape[-2:]) != (height, width):
-            raise ValueError(f"x must end in dims {(height, width)}, got shape {tuple(x.shape)}")
-        lead = x.shape[:-2]
-        out = torch.empty(*lead, packed_len, dtype=x.dtype, device=x.device)
-        if out.numel() == 0:
-            return out
-        x3 = x.reshape(-1, height, width)
-        ext.dwt2_analysis(idx.data_ptr(), weights.data_ptr(), rows, buf0, buf1, approx_off, packed_len,
-                          x3.data_ptr(), _view_strides(x3), DTYPE_CODES[x.dtype], out.data_ptr(),
-                          DTYPE_CODES[x.dtype], x3.shape[0], device, stream)
-        return out
-    if x.ndim < 1 or x.shape[-1] != packed_len:
-        raise ValueError(f"packed coefficients must end in a dim of {packed_len}, got shape {tuple(x.shape)}")
-    x = x.contiguous()
-    lead = x.shape[:-1]
-    y = torch.empty(*lead, height, width, dtype=x.dtype, device=x.device)
-    if y.numel() == 0:
-        return y
-    y3 = y.view(-1, height, width)
-    ext.dwt2_synthesis(idx.data_ptr(), weights.data_ptr(), rows, buf0, buf1, approx_off, packed_len,
-                       x.data_ptr(), DTYPE_CODES[x.dtype], y3.data_ptr(), _view_strides(y3),
-                       DTYPE_CODES[x.dtype], y3.shape[0], device, stream)
-    return y
-
-
-@torch.library.custom_op("front_kernels_cuda::dwt2_fused", mutates_args=())
-def dwt2_fused(x: torch.Tensor, idx: torch.Tensor, weights: torch.Tensor, plan: list[int],
-               adj_idx: torch.Tensor, adj_weights: torch.Tensor, adj_plan: list[int],
-               synthesis: bool) -> torch.Tensor:
-    """All levels of a 2-D wavelet analysis (``synthesis=False``) or synthesis in one launch."""
-    return dwt2_fused_launch(x, idx, weights, plan, synthesis)
-
-
-@dwt2_fused.register_fake
-def _(x, idx, weights, plan, adj_idx, adj_weights, adj_plan, synthesis):
-    _, _, _, _, packed_len, height, width = _plan_parts(plan)
-    if synthesis:
-        return x.new_empty(*x.shape[:-1], height, width)
-    return x.new_empty(*x.shape[:-2], packed_len)
-
-
-def _dwt2_setup(ctx, inputs, output):
+def _axes_setup(ctx, inputs, output):
     ctx.args = inputs[1:]
 
 
-def _dwt2_backward(ctx, grad):
-    idx, weights, plan, adj_idx, adj_weights, adj_plan, synthesis = ctx.args
-    grad_x = dwt2_fused(grad, adj_idx, adj_weights, adj_plan, idx, weights, plan, not synthesis)
-    return grad_x, None, None, None, None, None, None, None
+def _axes_backward(ctx, grad):
+    filters, mode, dims, lengths, transform = ctx.args
+    grad_x = wavelet_axes(grad, filters, mode, list(reversed(dims)), list(reversed(lengths)),
+                          plans.ADJOINT[transform])
+    return grad_x, None, None, None, None, None
 
 
-dwt2_fused.register_autograd(_dwt2_backward, setup_context=_dwt2_setup)
+wavelet_axes.register_autograd(_axes_backward, setup_context=_axes_setup)
+
+
+# ------------------------------------------------------------------------------------------------
+# multi-level 2-D wavelet transform on the last two dims
+
+
+def _levels_one_by_one(x: torch.Tensor, plan: plans.Plan2D, tabs) -> torch.Tensor:
+    """The fused kernel's computation as banded launches, one per dim and level."""
+    nd = x.ndim
+    f32 = torch.promote_types(x.dtype, torch.float32)  # the intermediates' dtype (float32 on the GPU)
+    if plan.packs:
+        lead = x.shape[:-2]
+        out = torch.empty(*lead, plan.packed_len, dtype=x.dtype, device=x.device)
+        cur = x
+        for lv, ((ri, rw), (ci, cw)) in zip(plan.levels, tabs):
+            t = _launch.sparse_axis_launch(cur, ci, cw, nd - 1, f32)
+            full = _launch.sparse_axis_launch(t, ri, rw, nd - 2, f32)
+            kr, kc = lv.kr, lv.kc
+            quads = (full[..., kr:, :kc], full[..., :kr, kc:], full[..., kr:, kc:])
+            for b, q in enumerate(quads):
+                start = lv.band_off + b * kr * kc
+                out[..., start:start + kr * kc] = q.reshape(*lead, kr * kc)
+            cur = full[..., :kr, :kc]
+        out[..., plan.approx_off:] = cur.reshape(*lead, -1)
+        return out
+    lead = x.shape[:-1]
+    last = plan.levels[-1]
+    cur = x[..., plan.approx_off:].reshape(*lead, last.kr, last.kc).to(f32)
+    for l in range(len(plan.levels) - 1, -1, -1):
+        lv = plan.levels[l]
+        (ri, rw), (ci, cw) = tabs[l]
+        kr, kc = lv.kr, lv.kc
+        band = [x[..., lv.band_off + b * kr * kc: lv.band_off + (b + 1) * kr * kc].reshape(*lead, kr, kc).to(f32)
+                for b in range(3)]
+        quad = torch.cat([torch.cat([cur, band[1]], -1), torch.cat([band[0], band[2]], -1)], -2)
+        t = _launch.sparse_axis_launch(quad, ri, rw, quad.ndim - 2, f32)
+        cur = _launch.sparse_axis_launch(t, ci, cw, quad.ndim - 1, f32 if l else x.dtype)
+    return cur
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_bytes_limit(device: torch.device) -> int:
+    return _launch.max_shared_bytes(device)
+
+
+@torch.library.custom_op("front_kernels_cuda::wavelet2d_levels", mutates_args=())
+def wavelet2d_levels(x: torch.Tensor, filters: list[float], mode: str, lengths: list[int],
+                     transform: str) -> torch.Tensor:
+    """Every level of a 2-D ``transform`` over the last two dims (see :mod:`._plans` for
+    ``lengths`` and the packed layout): signal ``(..., H, W)`` <-> packed ``(..., packed_len)``."""
+    w = plans.wavelet_of(filters)
+    key = (transform, tuple(lengths), w, mode)
+    plan = plans.plan_2d(*key)
+    want = (plan.height, plan.width) if plan.packs else (plan.packed_len,)
+    if tuple(x.shape[x.ndim - len(want):]) != want:
+        raise ValueError(f"x must end in dims {want} for this {transform}, got shape {tuple(x.shape)}")
+    if FUSED_2D and plan.shared_bytes <= _shared_bytes_limit(x.device):
+        idx, wts, plan_list = plans.plan_2d_on(plan, x.device, key)
+        return _launch.dwt2_fused_launch(x, idx, wts, plan_list, not plan.packs)
+    return _levels_one_by_one(x, plan, plans.level_tables_on(plan, x.device, key))
+
+
+@wavelet2d_levels.register_fake
+def _(x, filters, mode, lengths, transform):
+    packed_len, h, w = plans.packed_len_2d(transform, tuple(lengths), len(filters) // 4, mode)
+    if transform in ("analysis", "synthesis_t"):
+        return x.new_empty(*x.shape[:-2], packed_len)
+    return x.new_empty(*x.shape[:-1], h, w)
+
+
+def _levels_setup(ctx, inputs, output):
+    ctx.args = inputs[1:]
+
+
+def _levels_backward(ctx, grad):
+    filters, mode, lengths, transform = ctx.args
+    return wavelet2d_levels(grad, filters, mode, lengths, plans.ADJOINT[transform]), None, None, None, None
+
+
+wavelet2d_levels.register_autograd(_levels_backward, setup_context=_levels_setup)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -297,21 +337,7 @@ dwt2_fused.register_autograd(_dwt2_backward, setup_context=_dwt2_setup)
 def restandardize(x: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
     """Per leading slice over the last ``k`` dims: ``(y - mean y) / (std y + eps) * std x + mean x``,
     std with Bessel's correction; ``y`` float32, the result in ``x``'s dtype."""
-    check_operand(x, "x", contiguous=True)
-    check_operand(y, "y", device=x.device, dtypes=(torch.float32,), contiguous=True)
-    if not 1 <= k <= x.ndim or x.ndim != y.ndim or x.shape[:-k] != y.shape[:-k]:
-        raise ValueError(f"x {tuple(x.shape)} and y {tuple(y.shape)} must share their leading dims before the "
-                         f"last k={k}")
-    rows = math.prod(x.shape[:-k])
-    x_len, y_len = math.prod(x.shape[-k:]), math.prod(y.shape[-k:])
-    out = torch.empty(y.shape, dtype=x.dtype, device=x.device)
-    if out.numel() == 0:
-        return out
-    stats = torch.empty(4 * rows, dtype=torch.float32, device=x.device)
-    device, stream = launch_args(x)
-    extension().resize_restandardize(x.data_ptr(), DTYPE_CODES[x.dtype], x_len, y.data_ptr(), y_len, rows,
-                                     stats.data_ptr(), STD_EPS, out.data_ptr(), DTYPE_CODES[x.dtype], device, stream)
-    return out
+    return _launch.restandardize_launch(x.contiguous(), y.contiguous(), k)
 
 
 @restandardize.register_fake
@@ -326,7 +352,12 @@ def _restandardize_setup(ctx, inputs, output):
 
 
 def restandardize_backward(x: torch.Tensor, y: torch.Tensor, k: int, grad: torch.Tensor):
-    """Gradients of :func:`restandardize` w.r.t. ``x`` and ``y`` (plain torch ops, float32)."""
+    """Gradients of :func:`restandardize` w.r.t. ``x`` and ``y`` (plain torch ops, float32):
+    with :math:`s = s_x / (s_y + \\epsilon)`, :math:`c = y - \\bar y`, :math:`G = \\sum g c`,
+
+    .. math:: \\bar y_i = s (g_i - \\bar g) - \\frac{s_x G\\, c_i}{(s_y+\\epsilon)^2 (n_y - 1) s_y}, \\qquad
+              \\bar x_i = \\frac{\\sum g}{n_x} + \\frac{G (x_i - \\bar x)}{(s_y+\\epsilon)(n_x - 1) s_x}.
+    """
     dims = tuple(range(x.ndim - k, x.ndim))
     xf, yf, g = x.float(), y.float(), grad.float()
     nx, ny = math.prod(x.shape[-k:]), math.prod(y.shape[-k:])

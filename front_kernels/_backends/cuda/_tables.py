@@ -25,7 +25,6 @@ import numpy as np
 import torch
 
 from ...wavelets import Wavelet, dwt_coeff_len
-from ..reference.dwt import _outside_value
 
 CACHE_SIZE = 256
 
@@ -44,6 +43,8 @@ def _pack(entries: list[list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarra
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def analysis_table(n: int, wavelet: Wavelet, mode: str) -> tuple[np.ndarray, np.ndarray]:
     """``(2 * dwt_coeff_len(n), taps)`` table: low band rows, then high band rows."""
+    from ..reference.dwt import _outside_value  # the reference's boundary rules, shared exactly
+
     f = wavelet.dec_len
     n_out = dwt_coeff_len(n, f, mode)
     shift = f // 2 - 1 if mode == "periodization" else f - 2
@@ -131,8 +132,6 @@ _device_cache: dict = {}
 def on_device(tables: list[tuple[np.ndarray, np.ndarray]], device: torch.device, key, flat: bool = False):
     """Tables as (int32, float32) tensors on ``device``: a list of pairs, or (``flat``) one
     concatenated pair with the entry offset of each table."""
-    if torch.compiler.is_compiling():
-        return _to_device(tables, device, flat)
     cache_key = (key, str(device), flat)
     hit = _device_cache.get(cache_key)
     if hit is None:

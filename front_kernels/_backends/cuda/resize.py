@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from ._ops import apply_matrices, restandardize
+from . import _ops
 
 
 def resize(x: torch.Tensor, mats, rescale_std: bool) -> torch.Tensor:
@@ -18,12 +18,9 @@ def resize(x: torch.Tensor, mats, rescale_std: bool) -> torch.Tensor:
     k = len(mats)
     order = sorted(range(k), key=lambda i: 1.0 if mats[i] is None else mats[i].shape[0] / mats[i].shape[1])
     chosen = [i for i in order if mats[i] is not None]
-    dims = [x.ndim - k + i for i in chosen]
     if chosen:
-        mm = [mats[i].to(device=x.device, dtype=torch.float32).contiguous() for i in chosen]
-        y = apply_matrices(x, mm, dims, rescale_std)
+        mm = [mats[i].to(device=x.device, dtype=torch.float32) for i in chosen]
+        y = _ops.apply_matrices(x, mm, [x.ndim - k + i for i in chosen], rescale_std)
     else:
         y = x.float() if rescale_std else x.clone()
-    if rescale_std:
-        return restandardize(x.contiguous(), y.contiguous(), k)
-    return y
+    return _ops.restandardize(x, y, k) if rescale_std else y
