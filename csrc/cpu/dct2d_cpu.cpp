@@ -56,7 +56,7 @@ void check_sizes(int64_t b, int64_t n1, int64_t n2) {
 
 template <typename T> void gather(const T* __restrict x, T* __restrict v, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
-#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
+#pragma omp parallel for schedule(dynamic, 16) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = x + (bi * n1 + makhoul(i, n1)) * n2;
@@ -72,7 +72,7 @@ template <typename T> void gather(const T* __restrict x, T* __restrict v, int64_
 
 template <typename T> void scatter(const T* __restrict v, T* __restrict x, int64_t b, int64_t n1, int64_t n2) {
   const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
-#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
+#pragma omp parallel for schedule(dynamic, 16) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
     const T* src = v + row * n2;
@@ -128,7 +128,7 @@ void dct2_post(const T* vin, T* out, int64_t b, int64_t n1, int64_t n2, double a
   const auto s1 = axis_scale<T>(n1, a1, b1);
   const auto s2 = axis_scale<T>(n2, a2, b2);
   const T rest2 = static_cast<T>(b2);
-#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
+#pragma omp parallel for schedule(dynamic, 16) if (parallel_worth(b, n1, n2))
   for (int64_t task = 0; task < b * pairs; ++task) {
     const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
     const T* vr = vin + 2 * (bi * n1 + r) * h;
@@ -242,7 +242,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
                      axis_scale<T>(n1, a1, b1), axis_scale<T>(n2, a2, b2)};
   if (!packed) {
     C<T>* Y = reinterpret_cast<C<T>*>(yout);
-#pragma omp parallel for schedule(static) if (parallel_worth(b, n1, n2))
+#pragma omp parallel for schedule(dynamic, 16) if (parallel_worth(b, n1, n2))
     for (int64_t row = 0; row < b * n1; ++row) {
       const int64_t bi = row / n1, r = row % n1;
       for (int64_t k = 0; k < h; ++k) Y[row * h + k] = sp.q(bi, r, k);
@@ -263,7 +263,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
   {
     std::vector<T> scratch(4 * (m + 1));
     T *qrre = scratch.data(), *qrim = qrre + m + 1, *qmre = qrim + m + 1, *qmim = qmre + m + 1;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 16)
     for (int64_t task = 0; task < b * pairs; ++task) {
       const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
       T* zr = yout + 2 * (bi * n1 + r) * m;
