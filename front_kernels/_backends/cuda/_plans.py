@@ -27,13 +27,19 @@ from dataclasses import dataclass
 
 import torch
 
-from ...wavelets import Wavelet, dwt_coeff_len
+from ...wavelets import Wavelet
 from . import _tables as tables
 
 TRANSFORMS = ("analysis", "analysis_t", "synthesis", "synthesis_t")
 ADJOINT = {"analysis": "analysis_t", "analysis_t": "analysis", "synthesis": "synthesis_t",
            "synthesis_t": "synthesis"}
 BANDS_2D = ("da", "ad", "dd")
+
+
+def coeff_len(n, f: int, mode: str):
+    """Band length of a one-level analysis of ``n`` samples (``pywt.dwt_coeff_len``); plain
+    arithmetic, so symbolic sizes pass through ``torch.compile``."""
+    return (n + 1) // 2 if mode == "periodization" else (n + f - 1) // 2
 
 
 def filters_of(w: Wavelet) -> list[float]:
@@ -68,7 +74,7 @@ def axis_out_len(transform: str, length: int, f: int, mode: str) -> int:
     """Output length along a dim of ``length`` (signal length for the analysis pair, band length
     for the synthesis pair)."""
     if transform == "analysis":
-        return 2 * dwt_coeff_len(length, f, mode)
+        return 2 * coeff_len(length, f, mode)
     if transform == "analysis_t":
         return length
     if transform == "synthesis":
@@ -147,7 +153,7 @@ def _band_sizes_2d(transform: str, lengths: tuple[int, ...], f: int, mode: str):
         h, w, levels = lengths
         ins, sizes = [], []
         for _ in range(levels):
-            kr, kc = dwt_coeff_len(h, f, mode), dwt_coeff_len(w, f, mode)
+            kr, kc = coeff_len(h, f, mode), coeff_len(w, f, mode)
             ins.append((h, w))
             sizes.append((kr, kc))
             h, w = kr, kc

@@ -21,9 +21,9 @@ import itertools
 
 import torch
 
-from ...wavelets import Wavelet, dwt_coeff_len
+from ...wavelets import Wavelet
 from . import _ops
-from ._plans import BANDS_2D, filters_of
+from ._plans import BANDS_2D, coeff_len, filters_of
 
 
 def _keys(nd: int) -> list[str]:
@@ -37,7 +37,7 @@ def _is_last_two(ndim: int, dims) -> bool:
 def _analysis_sizes(h: int, w: int, wavelet: Wavelet, mode: str, level: int) -> list[tuple[int, int]]:
     sizes = []
     for _ in range(level):
-        h, w = dwt_coeff_len(h, wavelet.dec_len, mode), dwt_coeff_len(w, wavelet.dec_len, mode)
+        h, w = coeff_len(h, wavelet.dec_len, mode), coeff_len(w, wavelet.dec_len, mode)
         sizes.append((h, w))
     return sizes
 
@@ -81,7 +81,7 @@ def _analysis_nd(x: torch.Tensor, wavelet: Wavelet, mode: str, dims) -> dict:
     for key in _keys(len(dims)):
         band = y
         for ch, d, n in zip(key, dims, sizes):
-            half = dwt_coeff_len(n, wavelet.dec_len, mode)
+            half = coeff_len(n, wavelet.dec_len, mode)
             band = band.narrow(d, 0 if ch == "a" else half, half)
         out[key] = band
     return out

@@ -16,8 +16,9 @@ from . import _ops
 def resize(x: torch.Tensor, mats, rescale_std: bool) -> torch.Tensor:
     """Apply ``mats[i]`` (``(m_i, n_i)`` or ``None``) to trailing dim ``i`` of ``x``."""
     k = len(mats)
-    order = sorted(range(k), key=lambda i: 1.0 if mats[i] is None else mats[i].shape[0] / mats[i].shape[1])
-    chosen = [i for i in order if mats[i] is not None]
+    present = [i for i in range(k) if mats[i] is not None]
+    shrinking = [i for i in present if mats[i].shape[0] < mats[i].shape[1]]
+    chosen = shrinking + [i for i in present if i not in shrinking]
     if chosen:
         mm = [mats[i].to(device=x.device, dtype=torch.float32) for i in chosen]
         y = _ops.apply_matrices(x, mm, [x.ndim - k + i for i in chosen], rescale_std)
