@@ -5,8 +5,9 @@ tensors are read when the group runs (safetensors files through ``safe_open``,
 one file mapped at a time and copied out before the next is opened), the
 group is transferred, and its outputs join the shard they belong to; a shard
 is written (atomically) as soon as its last tensor is there and then dropped.
-Peak memory is about ``max_shard_size`` plus the largest group's sources,
-outputs and transform workspace.
+The next group is read on a background thread while the current one is
+transferred, so peak memory is about ``max_shard_size`` plus two groups'
+sources and one group's outputs and transform workspace.
 
 The shard layout is fixed before anything runs, from the plan alone (target
 names, shapes and dtypes), so every rank of a distributed run
@@ -26,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,36 +247,44 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
 
     Computed groups read their source tensors onto ``device`` and are
     transferred there by :func:`.api.execute_plan` (on a one-group plan);
-    kept and passed groups read the target's own tensors. Outputs are moved to
-    the CPU before writing. ``on_group(group_plan)`` and
+    kept and passed groups read the target's own tensors. The next group is
+    read on a background thread while the current one is transferred and
+    written, so at most two groups' inputs are held at once. Outputs are moved
+    to the CPU before writing. ``on_group(group_plan)`` and
     ``after_group(index)`` are called after each group.
     """
     device = torch.device(device)
     cpu = torch.device("cpu")
     src_reader = _GroupReader(source, device, stats)
     tgt_reader = _GroupReader(target, cpu, stats)
-    for k, g in enumerate(groups):
-        if g.computes:
-            loaded = src_reader.load(g.source_names)
-            src_view, tgt_view = _preloaded(source, loaded), target
-        else:
-            loaded = tgt_reader.load(g.target_names)
-            src_view, tgt_view = source, _preloaded(target, loaded)
-        t0 = time.perf_counter()
-        one = dataclasses.replace(plan, groups=[g], target_order=list(g.target_names))
-        result = execute_plan(one, src_view, tgt_view)
-        result = {n: t.to(cpu) for n, t in result.items()}
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        stats.compute_s += time.perf_counter() - t0
-        del loaded, src_view, tgt_view
-        for n in g.target_names:
-            writer.add(n, result.pop(n))
-        stats.groups += 1
-        if on_group is not None:
-            on_group(g)
-        if after_group is not None:
-            after_group(k)
+
+    def read(g: GroupPlan):
+        return src_reader.load(g.source_names) if g.computes else tgt_reader.load(g.target_names)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="transfer-read") as pool:
+        pending = pool.submit(read, groups[0]) if groups else None
+        for k, g in enumerate(groups):
+            loaded = pending.result()
+            pending = pool.submit(read, groups[k + 1]) if k + 1 < len(groups) else None
+            if g.computes:
+                src_view, tgt_view = _preloaded(source, loaded), target
+            else:
+                src_view, tgt_view = source, _preloaded(target, loaded)
+            t0 = time.perf_counter()
+            one = dataclasses.replace(plan, groups=[g], target_order=list(g.target_names))
+            result = execute_plan(one, src_view, tgt_view)
+            result = {n: t.to(cpu) for n, t in result.items()}
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            stats.compute_s += time.perf_counter() - t0
+            del loaded, src_view, tgt_view
+            for n in g.target_names:
+                writer.add(n, result.pop(n))
+            stats.groups += 1
+            if on_group is not None:
+                on_group(g)
+            if after_group is not None:
+                after_group(k)
     writer.close()
     return stats
 
