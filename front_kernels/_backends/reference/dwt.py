@@ -29,6 +29,13 @@ which run at BLAS speed on any device; autograd differentiates them as usual.
 The N-d transforms apply the 1-d one along each dim in turn, keeping the two
 bands of every pass stacked in one leading dim of a single tensor, so that a
 level of a 2-d transform is two passes over memory regardless of the band count.
+A level over the last two dims (``dwt2`` / ``wavedec2``) pads both dims in one
+copy, runs the row-block GEMM, then the column-block GEMM formed transposed
+(band-major), and puts the four bands in place with a single permutation;
+outside autograd it reuses its scratch buffers for the later stages.
+
+Because a block's matrix is dense, a non-finite input sample turns every output
+of its block (not only those within the filter support) into NaN.
 """
 from __future__ import annotations
 
