@@ -105,3 +105,95 @@ def test_two_rank_output_loads_in_transformers(runs):
         if n in tensors:
             assert torch.equal(p, tensors[n]), n
     assert model(torch.tensor([[1, 2, 3]])).logits.shape == (1, 3, 99)
+
+
+# --- the multi-rank protocol in one process: ranks as threads -----------------------------------------
+
+class ThreadComm:
+    """The collectives :func:`distributed._run` uses, between threads of one process."""
+
+    def __init__(self, rank, world, shared):
+        self.rank, self.world, self.shared = rank, world, shared
+
+    def broadcast(self, obj):
+        if self.rank == 0:
+            self.shared["broadcast"] = obj
+        self.shared["barrier"].wait()
+        return self.shared["broadcast"]
+
+    def all_gather(self, obj):
+        self.shared["gather"][self.rank] = obj
+        self.shared["barrier"].wait()
+        return list(self.shared["gather"])
+
+    def barrier(self):
+        self.shared["barrier"].wait()
+
+
+def run_ranks(plan, src, tgt, out, world, max_shard_size=4000):
+    import threading
+    from front_kernels.transfer import distributed
+    from front_kernels.transfer.report import TransferReport
+    shared = {"barrier": threading.Barrier(world, timeout=120), "gather": [None] * world}
+    results = [None] * world
+
+    def rank(r):
+        try:
+            results[r] = distributed._run(plan, src, tgt, out, ThreadComm(r, world, shared), torch.device("cpu"),
+                                          max_shard_size, None, TransferReport(plan), False, 0.0)
+        except Exception as exc:
+            results[r] = exc
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(world)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.fixture(scope="module")
+def vit_checkpoint(tmp_path_factory):
+    from safetensors.torch import save_file
+    from test_transfer_models import TinyViT, randomised
+    d = tmp_path_factory.mktemp("vit")
+    sd = randomised(TinyViT(dim=32, depth=4, heads=4, classes=10), seed=3)
+    save_file(sd, str(d / "src.safetensors"))
+    return d / "src.safetensors", sd
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_ranks_share_the_groups_and_write_the_single_process_tensors(vit_checkpoint, tmp_path, world):
+    from front_kernels.transfer import execute_plan, prepare
+    from test_transfer_models import TinyViT
+    path, _ = vit_checkpoint
+    torch.manual_seed(0)
+    src, tgt, plan = prepare(path, TinyViT(dim=16, depth=2, heads=4, classes=10))
+    results = run_ranks(plan, src, tgt, tmp_path / "out", world)
+    assert not any(isinstance(r, Exception) for r in results), results
+    want = execute_plan(plan, src, tgt)
+    got = load_folder(tmp_path / "out")
+    assert set(got) == set(want) and all(torch.equal(got[n], want[n]) for n in want)
+    stats = results[0][1]
+    assert stats.ranks == world and [r["rank"] for r in stats.per_rank] == list(range(world))
+    assert all(r["groups"] > 0 for r in stats.per_rank)
+    assert sum(r["groups"] for r in stats.per_rank) == len(plan.groups)
+    report = json.loads((tmp_path / "out" / "transfer_report.json").read_text())
+    assert report["throughput"]["bytes_written"] == stats.bytes_written > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_failing_rank_fails_every_rank_and_writes_nothing(vit_checkpoint, tmp_path):
+    from safetensors.torch import save_file
+    from front_kernels.transfer import prepare
+    from test_transfer_models import TinyViT
+    _, sd = vit_checkpoint
+    bad = {k: v.clone() for k, v in sd.items()}
+    bad["blocks.3.attn.proj.weight"][1, 1] = float("inf")
+    save_file(bad, str(tmp_path / "bad.safetensors"))
+    src, tgt, plan = prepare(tmp_path / "bad.safetensors", TinyViT(dim=16, depth=2, heads=4, classes=10))
+    results = run_ranks(plan, src, tgt, tmp_path / "out", 2)
+    assert all(isinstance(r, Exception) for r in results), results
+    assert any(isinstance(r, ValueError) and "blocks.3.attn.proj.weight" in str(r) for r in results)
+    assert any(isinstance(r, RuntimeError) and "failed: ValueError" in str(r) for r in results)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors"]
