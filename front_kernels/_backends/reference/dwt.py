@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 import torch
@@ -304,6 +305,34 @@ def _synthesis(c: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor
 
 
 # ----------------------------------------------------------------------------------------------
+# scratch buffers (inference only)
+
+SCRATCH_LIMIT_BYTES = 1 << 28  # a scratch buffer larger than this is not kept between calls
+_scratch_pool = threading.local()
+
+
+def _scratch(slot: int, numel: int, like: torch.Tensor) -> torch.Tensor:
+    """A flat scratch tensor of ``numel`` elements of ``like``'s dtype and device, one per
+    ``slot`` and thread, grown on demand and kept between calls (never handed to callers)."""
+    pool = getattr(_scratch_pool, "buffers", None)
+    if pool is None:
+        pool = _scratch_pool.buffers = {}
+    key = (slot, like.dtype, like.device)
+    buf = pool.get(key)
+    if buf is None or buf.numel() < numel:
+        pool.pop(key, None)
+        buf = torch.empty(numel, dtype=like.dtype, device=like.device)
+        if numel * buf.element_size() <= SCRATCH_LIMIT_BYTES:
+            pool[key] = buf
+    return buf[:numel]
+
+
+def release_scratch() -> None:
+    """Free this thread's scratch buffers."""
+    _scratch_pool.buffers = {}
+
+
+# ----------------------------------------------------------------------------------------------
 # one level over the last two dims, kept blocked between the passes
 
 
@@ -322,14 +351,15 @@ def _analysis_geometry(n_in: int, f: int, mode: str):
     return n_out, left, length - n_in - left, t, nb, blocks * 2 * t
 
 
-def _extend_last2(x3: torch.Tensor, gh, gw, mode: str) -> torch.Tensor:
-    """``x3`` (``(B, H, W)``) extended along both dims into one new ``(B, Hp, Wp)`` buffer."""
+def _extend_last2(x3: torch.Tensor, gh, gw, mode: str, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``x3`` (``(B, H, W)``) extended along both dims into one ``(B, Hp, Wp)`` buffer
+    (``out`` if given, else a new one; ``x3`` itself when nothing is to be added)."""
     b, h, w = x3.shape
     _, lh, rh, _, _, hp = gh
     _, lw, rw, _, _, wp = gw
     if (hp, wp) == (h, w) and x3.is_contiguous():
         return x3
-    e = x3.new_empty(b, hp, wp)
+    e = x3.new_empty(b, hp, wp) if out is None else out.view(b, hp, wp)
     rows = slice(lh, lh + h)
     e[:, rows, lw: lw + w] = x3
     if lw:
@@ -360,32 +390,33 @@ def _dwt2_last(x: torch.Tensor, w: Wavelet, mode: str) -> torch.Tensor:
     nh, _, _, th, nbh, hp = gh
     nw, _, _, tw, nbw, wp = gw
     x3 = x.reshape(b, h, wd)
-    e = _extend_last2(x3, gh, gw, mode)
+    # Outside autograd the padded copy and the two GEMM products live in per-thread scratch
+    # buffers kept between calls: only the returned bands are freshly allocated (page faults).
+    reuse = REUSE_BUFFERS and not (torch.is_grad_enabled() and x.requires_grad)
+    reuse = reuse and not torch.compiler.is_compiling()
+    size = b * hp * wp
+    e = _extend_last2(x3, gh, gw, mode, _scratch(0, size, x) if reuse else None)
     a0w, a1w = _analysis_mats(w, tw, x.dtype, x.device)
     a0h, a1h = _analysis_mats(w, th, x.dtype, x.device)
     # H: every block of 2th rows becomes [th low rows | th high rows]; rows stay whole (wide GEMMs)
-    eh = e.view(b * hp // (2 * th), 2 * th, wp)
-    z = torch.matmul(a0h.t(), eh)
+    nblk = b * hp // (2 * th)
+    eh = e.view(nblk, 2 * th, wp)
+    if reuse:
+        z = torch.bmm(a0h.t().expand(nblk, 2 * th, 2 * th), eh, out=_scratch(1, size, x).view(nblk, 2 * th, wp))
+    else:
+        z = torch.matmul(a0h.t(), eh)
     if f > 2:
-        z[:-1].baddbmm_(a1h.t().expand(z.shape[0] - 1, 2 * th, f - 2), eh[1:, : f - 2])
-    # W: every 2tw-sample block of every row; the product is formed transposed, band-major.
-    # Outside autograd it overwrites the padded copy and the result overwrites z, saving two
-    # fresh full-size buffers (page faults) per level.
-    reuse = REUSE_BUFFERS and not (torch.is_grad_enabled() and x.requires_grad)
-    reuse = reuse and not torch.compiler.is_compiling()
+        z[:-1].baddbmm_(a1h.t().expand(nblk - 1, 2 * th, f - 2), eh[1:, : f - 2])
+    # W: every 2tw-sample block of every row; the product is formed transposed, band-major
     zw = z.view(-1, 2 * tw)
-    if reuse and e.data_ptr() != x3.data_ptr():
-        y = torch.mm(a0w.t(), zw.t(), out=e.view(2 * tw, -1))
+    if reuse:  # the padded copy is no longer needed
+        y = torch.mm(a0w.t(), zw.t(), out=_scratch(0, size, x).view(2 * tw, -1))
     else:
         y = torch.mm(a0w.t(), zw.t())
     if f > 2:
         y[:, :-1].addmm_(a1w.t(), zw[1:, : f - 2].t())
     y = y.view(2, tw, b, hp // (2 * th), 2, th, wp // (2 * tw))[:, :, :, :nbh, :, :, :nbw]
-    y = y.permute(0, 4, 2, 3, 5, 6, 1)
-    if reuse:
-        z = z.view(-1)[: y.numel()].view(y.shape).copy_(y)
-    else:
-        z = y.contiguous()
+    z = y.permute(0, 4, 2, 3, 5, 6, 1).contiguous()
     z = z.view(2, 2, b, nbh * th, nbw * tw)[..., :nh, :nw]
     return z.reshape(2, 2, *lead, nh, nw)
 
