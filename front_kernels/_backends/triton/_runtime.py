@@ -70,11 +70,14 @@ class LazyKernel:
     """A kernel function compiled for the mode in force when it is launched.
 
     ``configs`` / ``key`` are the autotune space on a GPU; ``interpret_meta`` the
-    fixed meta-parameters used under the interpreter.
+    fixed meta-parameters used under the interpreter; ``do_not_specialize`` names
+    integer arguments the kernel treats as tensors (``.to(...)``), which must not
+    become compile-time constants when they equal 1.
     """
 
-    def __init__(self, fn, configs=None, key=None, interpret_meta=None):
+    def __init__(self, fn, configs=None, key=None, interpret_meta=None, do_not_specialize=()):
         self.fn = fn
+        self.do_not_specialize = list(do_not_specialize)
         self.configs = configs
         self.key = key or []
         self.interpret_meta = interpret_meta or {}
@@ -89,7 +92,7 @@ class LazyKernel:
             else:
                 from triton.runtime.jit import JITFunction
 
-                jitted = JITFunction(self.fn)
+                jitted = JITFunction(self.fn, do_not_specialize=self.do_not_specialize)
                 if self.configs:
                     jitted = triton.autotune(configs=self.configs, key=self.key)(jitted)
                 self._built[interp] = jitted

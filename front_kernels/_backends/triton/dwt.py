@@ -155,8 +155,8 @@ def _synthesis_kernel(
 
 _GPU_META = {"BLOCK_O": 32, "BLOCK_R": 128}
 _INTERP_META = {"BLOCK_O": 16, "BLOCK_R": 16}
-_ANALYSIS = LazyKernel(_analysis_kernel)
-_SYNTHESIS = LazyKernel(_synthesis_kernel)
+_ANALYSIS = LazyKernel(_analysis_kernel, do_not_specialize=["N"])
+_SYNTHESIS = LazyKernel(_synthesis_kernel, do_not_specialize=["L"])
 
 
 def _meta() -> dict:

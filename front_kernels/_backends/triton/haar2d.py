@@ -56,10 +56,8 @@ def _haar2_analysis_kernel(
     h1 = tl.load(taps_ptr + 3).to(x.dtype)
     b = pid_b
     for lev in tl.static_range(1, LEVEL + 1):
-        th: tl.constexpr = TH >> lev
-        tw: tl.constexpr = TW >> lev
         # quarters: q_rc = x[2i + r, 2j + c]; the first split takes the column parity
-        q = tl.permute(tl.reshape(x, (th, 2, tw, 2)), (0, 2, 1, 3))
+        q = tl.permute(tl.reshape(x, (TH >> lev, 2, TW >> lev, 2)), (0, 2, 1, 3))
         c0, c1 = tl.split(q)
         q00, q10 = tl.split(c0)
         q01, q11 = tl.split(c1)
@@ -69,8 +67,8 @@ def _haar2_analysis_kernel(
         hi_c1 = h0 * q01 + h1 * q11
         hh = H >> lev
         ww = W >> lev
-        r_o = pid_h.to(tl.int64) * th + tl.arange(0, th)
-        c_o = pid_w.to(tl.int64) * tw + tl.arange(0, tw)
+        r_o = pid_h.to(tl.int64) * (TH >> lev) + tl.arange(0, TH >> lev)
+        c_o = pid_w.to(tl.int64) * (TW >> lev) + tl.arange(0, TW >> lev)
         m_o = (r_o < hh)[:, None] & (c_o < ww)[None, :]
         off = b * (hh.to(tl.int64) * ww) + r_o[:, None] * ww + c_o[None, :]
         if lev == 1:
@@ -84,12 +82,10 @@ def _haar2_analysis_kernel(
         tl.store(ad_ptr + off, (h0 * lo_c0 + h1 * lo_c1).to(out_ty), mask=m_o)
         tl.store(dd_ptr + off, (h0 * hi_c0 + h1 * hi_c1).to(out_ty), mask=m_o)
         x = l0 * lo_c0 + l1 * lo_c1
-    th_l: tl.constexpr = TH >> LEVEL
-    tw_l: tl.constexpr = TW >> LEVEL
     hh = H >> LEVEL
     ww = W >> LEVEL
-    r_o = pid_h.to(tl.int64) * th_l + tl.arange(0, th_l)
-    c_o = pid_w.to(tl.int64) * tw_l + tl.arange(0, tw_l)
+    r_o = pid_h.to(tl.int64) * (TH >> LEVEL) + tl.arange(0, TH >> LEVEL)
+    c_o = pid_w.to(tl.int64) * (TW >> LEVEL) + tl.arange(0, TW >> LEVEL)
     m_o = (r_o < hh)[:, None] & (c_o < ww)[None, :]
     off = b * (hh.to(tl.int64) * ww) + r_o[:, None] * ww + c_o[None, :]
     tl.store(a_ptr + off, x.to(a_ptr.dtype.element_ty), mask=m_o)
@@ -108,12 +104,10 @@ def _haar2_synthesis_kernel(
     g1l = tl.load(taps_ptr + 1)
     g0h = tl.load(taps_ptr + 2)
     g1h = tl.load(taps_ptr + 3)
-    th_l: tl.constexpr = TH >> LEVEL
-    tw_l: tl.constexpr = TW >> LEVEL
     hh = H >> LEVEL
     ww = W >> LEVEL
-    r_o = pid_h.to(tl.int64) * th_l + tl.arange(0, th_l)
-    c_o = pid_w.to(tl.int64) * tw_l + tl.arange(0, tw_l)
+    r_o = pid_h.to(tl.int64) * (TH >> LEVEL) + tl.arange(0, TH >> LEVEL)
+    c_o = pid_w.to(tl.int64) * (TW >> LEVEL) + tl.arange(0, TW >> LEVEL)
     m_o = (r_o < hh)[:, None] & (c_o < ww)[None, :]
     a = tl.load(a_ptr + pid_b * (hh.to(tl.int64) * ww) + r_o[:, None] * ww + c_o[None, :], mask=m_o, other=0.0)
     if FP64:
@@ -124,14 +118,11 @@ def _haar2_synthesis_kernel(
     g1l = g1l.to(a.dtype)
     g0h = g0h.to(a.dtype)
     g1h = g1h.to(a.dtype)
-    for step in tl.static_range(LEVEL):
-        lev: tl.constexpr = LEVEL - step
-        th: tl.constexpr = TH >> lev
-        tw: tl.constexpr = TW >> lev
+    for lev in tl.static_range(LEVEL, 0, -1):
         hh = H >> lev
         ww = W >> lev
-        r_o = pid_h.to(tl.int64) * th + tl.arange(0, th)
-        c_o = pid_w.to(tl.int64) * tw + tl.arange(0, tw)
+        r_o = pid_h.to(tl.int64) * (TH >> lev) + tl.arange(0, TH >> lev)
+        c_o = pid_w.to(tl.int64) * (TW >> lev) + tl.arange(0, TW >> lev)
         m_o = (r_o < hh)[:, None] & (c_o < ww)[None, :]
         off = pid_b * (hh.to(tl.int64) * ww) + r_o[:, None] * ww + c_o[None, :]
         if lev == 1:
@@ -153,7 +144,7 @@ def _haar2_synthesis_kernel(
         q01 = g0l * lo_c1 + g0h * hi_c1
         q11 = g1l * lo_c1 + g1h * hi_c1
         q = tl.join(tl.join(q00, q10), tl.join(q01, q11))  # (th, tw, row parity, column parity)
-        a = tl.reshape(tl.permute(q, (0, 2, 1, 3)), (2 * th, 2 * tw))
+        a = tl.reshape(tl.permute(q, (0, 2, 1, 3)), (TH >> (lev - 1), TW >> (lev - 1)))
     rows = pid_h.to(tl.int64) * TH + tl.arange(0, TH)
     cols = pid_w.to(tl.int64) * TW + tl.arange(0, TW)
     mask = (rows < H)[:, None] & (cols < W)[None, :]
