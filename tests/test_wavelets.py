@@ -362,3 +362,16 @@ def test_autograd_and_inference_paths_agree(wavelet):
         for pb, tb in zip(p, t):
             torch.testing.assert_close(pb, tb.detach(), rtol=0, atol=0)
     torch.testing.assert_close(fk.waverec2(plain, wavelet, "symmetric")[..., :32, :20], x)
+
+
+def test_results_do_not_alias_scratch_buffers():
+    """A later call must not overwrite the bands an earlier call returned."""
+    x1 = torch.randn(40, 36, dtype=torch.float64)
+    first = fk.wavedec2(x1, "db2", "symmetric", level=2)
+    kept = [first[0].clone()] + [tuple(b.clone() for b in lv) for lv in first[1:]]
+    fk.wavedec2(torch.randn(40, 36, dtype=torch.float64), "db2", "symmetric", level=2)
+    fk.wavedec2(torch.randn(64, 64, dtype=torch.float64), "haar", "periodization", level=3)
+    torch.testing.assert_close(first[0], kept[0], rtol=0, atol=0)
+    for lv, kv in zip(first[1:], kept[1:]):
+        for b, k in zip(lv, kv):
+            torch.testing.assert_close(b, k, rtol=0, atol=0)
