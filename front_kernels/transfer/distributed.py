@@ -218,16 +218,16 @@ def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore,
     rank, world, local_rank = world_from_env()
     device = torch.device(device) if device is not None else compute_device(local_rank)
     comm = _Local() if world == 1 else _TorchDistributed(rank, world, device)
-    previous_sigterm = None
-    if world > 1 and threading.current_thread() is threading.main_thread():
+    unwind_on_sigterm = world > 1 and threading.current_thread() is threading.main_thread()
+    if unwind_on_sigterm:
         # torchrun stops the other ranks with SIGTERM when one fails: unwind, so rank 0 removes the stage
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_system_exit)
     try:
         return _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start)
     finally:
         comm.close()
-        if previous_sigterm is not None:
-            signal.signal(signal.SIGTERM, previous_sigterm)
+        if unwind_on_sigterm:
+            signal.signal(signal.SIGTERM, previous_sigterm if previous_sigterm is not None else signal.SIG_DFL)
 
 
 def _raise_system_exit(signum, frame):
