@@ -66,3 +66,13 @@ def test_gpu_blocked_realistic_sizes(compiled, shape, block, dtype):
     for inverse in (False, True):
         y = blocked_dct2(x, block, "ortho", inverse)
         assert_close_rel(y, reference.blocked_dct2(x.double(), block, "ortho", inverse), GPU_RTOL[dtype])
+
+
+@gpu
+def test_gpu_blocked_past_int32_offsets(compiled):
+    x = torch.randn(33, 8192, 8192, device="cuda", dtype=torch.float16)  # 2.2e9 elements > 2**31
+    assert x.numel() > 2**31
+    y = blocked_dct2(x, 8, "ortho", False)
+    for b in (0, 32):  # the last batch element lies past 2**31
+        assert_close_rel(y[b, -64:, -64:], reference.blocked_dct2(x[b, -64:, -64:].double(), 8, "ortho", False),
+                         GPU_RTOL[torch.float16])

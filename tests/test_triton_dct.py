@@ -103,3 +103,14 @@ def test_gpu_dct_realistic_sizes(compiled, shape, dims, dtype, type, inverse):
     y = triton_dct(x, type, dims, "ortho", inverse)
     expected = reference.dct(x.double(), type, dims, "ortho", inverse)
     assert_close_rel(y, expected, GPU_RTOL[dtype])
+
+
+@gpu
+def test_gpu_dct_past_int32_offsets(compiled):
+    x = torch.randn(2**25 + 3, 64, device="cuda", dtype=torch.float16)  # 2.1e9 elements > 2**31
+    assert x.numel() > 2**31
+    y = triton_dct(x, 2, (1,), "ortho", False)
+    tail = slice(x.shape[0] - 1000, None)
+    assert_close_rel(y[tail], reference.dct(x[tail].double(), 2, (1,), "ortho", False), GPU_RTOL[torch.float16])
+    z = triton_dct(x.t(), 2, (0,), "ortho", False)  # the same along a strided dim
+    assert_close_rel(z[:, tail].t(), y[tail], GPU_RTOL[torch.float16])
