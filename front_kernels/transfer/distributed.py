@@ -21,9 +21,13 @@ So ``--out`` exists only when complete: a rank that dies or a run that is
 interrupted leaves at most a hidden staging folder, which the next run into
 the same ``--out`` removes (two runs into one ``--out`` at the same time are
 therefore not supported). Across machines, ``--out`` must be on a file system
-all ranks share. Every rank produces exactly the tensors a single-process run
-produces (same names, shapes, dtypes and values); only the cut into shard
-files depends on the number of ranks, as the index records.
+all ranks share. The ranks produce exactly the tensors a single-process run
+produces (same names, shapes, dtypes and values, given the same number of
+threads per process: ``torchrun`` sets ``OMP_NUM_THREADS=1``); only the cut
+into shard files depends on the number of ranks, as the index records.
+Entries the target keeps are its own values; a target given as a config is
+built (randomly initialised, in full) by every rank, so those entries differ
+from run to run unless the target is a checkpoint.
 
 Transforms run on ``cuda`` (the rank's ``LOCAL_RANK`` device) when CUDA is
 available, else on the CPU; ``FRONT_KERNELS_TRANSFER_DEVICE=cpu`` (or
