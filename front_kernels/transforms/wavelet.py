@@ -29,6 +29,7 @@ axes); a larger level is an error.
 from __future__ import annotations
 
 import itertools
+import numbers
 
 import torch
 
@@ -85,6 +86,8 @@ def _level(level, x: torch.Tensor, axes, w: Wavelet) -> int:
     max_level = min(dwt_max_level(x.shape[a], w.dec_len) for a in axes)
     if level is None:
         return max_level
+    if isinstance(level, numbers.Integral) and not isinstance(level, bool):
+        level = int(level)  # numpy integers, as pywt accepts them
     check_positive_int(level, "level", minimum=0)
     if level > max_level:
         sizes = tuple(x.shape[a] for a in axes)
