@@ -23,6 +23,11 @@ per-axis scales :math:`s_j = (a_j, b_j, b_j, \dots)`. Since
 of type 2 with :math:`(a_j, b_j)` is type 3 with :math:`(2a_j, b_j)`, and of
 type 3 it is type 2 with :math:`(a_j/2, b_j)`.
 
+The intermediate buffer that this module allocates (the gathered input of
+type 2, the spectrum of type 3) is kept per thread and reused while the size
+stays the same: a fresh large buffer costs a page fault per 4 KiB, comparable
+to a whole pass over the data. :func:`clear_workspace` releases it.
+
 It is a ``torch.library`` custom op with a fake kernel and autograd, so it
 works under ``torch.compile(fullgraph=True)``. Without the compiled extension,
 or with ``FRONT_KERNELS_NATIVE_CPU=0`` (read at import; the module flag
@@ -31,7 +36,9 @@ the pure-torch path.
 """
 from __future__ import annotations
 
+import math
 import os
+import threading
 
 import torch
 
@@ -59,6 +66,24 @@ def usable(x: torch.Tensor) -> bool:
     return enabled and _cpu is not None and x.device.type == "cpu" and x.dtype in _DTYPES
 
 
+_workspace = threading.local()
+
+
+def _scratch(role: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """This thread's reusable buffer for ``role``, viewed as ``shape`` (reallocated when the size changes)."""
+    n = math.prod(shape)
+    buf = getattr(_workspace, role, None)
+    if buf is None or buf.dtype != dtype or buf.numel() != n:
+        buf = torch.empty(n, dtype=dtype)
+        setattr(_workspace, role, buf)
+    return buf.view(shape)
+
+
+def clear_workspace() -> None:
+    """Release this thread's reusable intermediate buffers."""
+    _workspace.__dict__.clear()
+
+
 def _dct23_impl(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2: float) -> torch.Tensor:
     x = x.contiguous()
     n1, n2 = x.shape[-2], x.shape[-1]
@@ -66,14 +91,14 @@ def _dct23_impl(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2:
     dbl = x.dtype == torch.float64
     out = torch.empty_like(x)
     if type == 2:
-        v = torch.empty_like(x)
+        v = _scratch("gathered", tuple(x.shape), x.dtype)
         _cpu.gather(x.data_ptr(), v.data_ptr(), batch, n1, n2, dbl)
         spec = torch.fft.rfft2(v).contiguous()
         _cpu.dct2_post(spec.data_ptr(), out.data_ptr(), batch, n1, n2, a1, b1, a2, b2, dbl)
         return out
     ctype = torch.complex128 if dbl else torch.complex64
     packed = n2 % 2 == 0
-    spec = torch.empty((*x.shape[:-1], n2 // 2 if packed else n2 // 2 + 1), dtype=ctype)
+    spec = _scratch("spectrum", (*x.shape[:-1], n2 // 2 if packed else n2 // 2 + 1), ctype)
     _cpu.dct3_pre(x.data_ptr(), spec.data_ptr(), batch, n1, n2, a1, b1, a2, b2, packed, dbl)
     if packed:
         v = torch.view_as_real(torch.fft.ifft2(spec, norm="forward").contiguous())
