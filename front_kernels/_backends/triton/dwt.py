@@ -10,10 +10,10 @@ with ``l = F - 2`` and ``n_out = floor((N + F - 1) / 2)``, or, for
 ``'periodization'``, ``l = K - 1`` and ``n_out = ceil(N / 2)``. The boundary
 extension :math:`x_{ext}[p]` for ``p`` outside ``[0, N)`` is computed in the
 kernel from the index map of the mode (``zero``, ``symmetric``,
-``periodization``, ``periodic``, ``reflect``, ``antisymmetric``, ``constant``,
-and ``smooth`` as a two-sample linear extrapolation), so the input is read
-once and never padded in memory. ``antireflect`` is not implemented here
-(``NotImplementedError``).
+``periodization``, ``periodic``, ``reflect``, ``antisymmetric``, ``constant``;
+``smooth`` and ``antireflect`` as two-sample combinations), so the input is
+read once and never padded in memory. ``antireflect`` on an axis shorter than
+the filter (which needs repeated reflections) raises ``NotImplementedError``.
 
 One synthesis level (the polyphase form, ``g_i = rec_i``): output sample
 ``j`` with ``s = j + T``, ``p = s // 2``, ``r = s % 2``,
@@ -46,7 +46,7 @@ from . import haar2d as haar2
 from ._runtime import MAX_GRID_YZ, LazyKernel, interpreting, triton, tl
 
 MODES = {"zero": 0, "symmetric": 1, "periodization": 2, "periodic": 3, "reflect": 4,
-         "antisymmetric": 5, "constant": 6, "smooth": 7}
+         "antisymmetric": 5, "constant": 6, "smooth": 7, "antireflect": 8}
 
 
 def _analysis_kernel(
@@ -96,15 +96,22 @@ def _analysis_kernel(
             w1 = tl.where(q < n, w1, -1.0)
         elif MODE == 6:  # constant
             i1 = tl.minimum(tl.maximum(p, 0), n - 1)
-        else:  # smooth: linear extrapolation from the two edge samples
+        elif MODE == 7:  # smooth: linear extrapolation from the two edge samples
             below = p < 0
             above = p >= n
             k = tl.where(below, -p, tl.where(above, p - n + 1, 0)).to(acc_lo.dtype)
             i1 = tl.where(below, 0, tl.where(above, n - 1, p))
+            i2 = tl.minimum(tl.maximum(tl.where(below, 1, n - 2), 0), n - 1)
+            w1 = w1 + k
+        else:  # antireflect, one reflection (extension shorter than the signal): 2 x_edge - x_mirror
+            below = p < 0
+            above = p >= n
+            k = tl.where(below | above, 1.0, 0.0).to(acc_lo.dtype)
+            i1 = tl.where(below, 0, tl.where(above, n - 1, p))
+            i2 = tl.minimum(tl.maximum(tl.where(below, -p, 2 * n - 2 - p), 0), n - 1)
             w1 = w1 + k
         v = tl.load(x_row + i1[:, None] * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * w1[:, None]
-        if MODE == 7:
-            i2 = tl.minimum(tl.maximum(tl.where(below, 1, n - 2), 0), n - 1)
+        if MODE >= 7:
             v -= tl.load(x_row + i2[:, None] * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * k[:, None]
         acc_lo += tl.load(taps_ptr + m).to(acc_lo.dtype) * v
         acc_hi += tl.load(taps_ptr + F + m).to(acc_lo.dtype) * v
@@ -248,6 +255,9 @@ def _edge_map(p: int, n: int, mode: str) -> list[tuple[int, float]]:
         return [(q, 1.0)] if q < n else [(2 * n - 1 - q, -1.0)]
     if mode == "constant":
         return [(min(max(p, 0), n - 1), 1.0)]
+    if mode == "antireflect":
+        edge, mirror = (0, -p) if p < 0 else (n - 1, 2 * n - 2 - p)
+        return [(edge, 2.0), (mirror, -1.0)]
     k = -p if p < 0 else p - n + 1  # smooth
     i1, i2 = (0, 1) if p < 0 else (n - 1, n - 2)
     return [(i1, 1.0 + k), (min(max(i2, 0), n - 1), -float(k))]
@@ -351,17 +361,26 @@ def _taps(wavelet, analysis: bool, device: torch.device) -> torch.Tensor:
     return torch.tensor(bank, dtype=torch.float64, device=device)
 
 
-def _check_mode(mode: str) -> None:
+def _check_mode(mode: str, wavelet=None, lengths=()) -> None:
     if mode not in MODES:
         raise NotImplementedError(
             f"mode={mode!r} is not implemented by the triton backend (it has {', '.join(MODES)}); "
             f"use backend='reference'"
         )
+    if mode == "antireflect" and wavelet is not None:
+        short = [n for n in lengths if n < wavelet.dec_len]
+        if short:
+            raise NotImplementedError(
+                f"mode='antireflect' with axes shorter than the filter ({short[0]} < {wavelet.dec_len} taps) "
+                f"needs repeated reflections, which the triton backend does not implement; "
+                f"use backend='reference'"
+            )
 
 
 def _analysis_one(x, dim, wavelet, mode, out_dtype):
     f = wavelet.dec_len
     n = x.shape[dim]
+    _check_mode(mode, wavelet, (n,))
     if mode == "periodization":
         left, n_out = f // 2 - 1, (n + 1) // 2
     else:
