@@ -46,7 +46,7 @@ blocked_dct2_kernel(const float* __restrict__ A, int b, const Tin* __restrict__ 
 
 void blocked_dct2(const float* A, int block, View3 x, int in_type, View3 y, int out_type, int64_t batch,
                   int64_t h, int64_t w, int device, cudaStream_t stream) {
-  use_device(device, "blocked_dct2");
+  DeviceGuard guard(device, "blocked_dct2");
   if (block < 1 || block > 64 || h % block || w % block)
     throw std::invalid_argument("blocked_dct2: block must be in [1, 64] and divide both tile dims");
   if (batch <= 0 || h <= 0 || w <= 0) return;

@@ -42,7 +42,27 @@ inline void throw_on_error(cudaError_t err, const char* what) {
 
 inline void check_launch(const char* what) { throw_on_error(cudaGetLastError(), what); }
 
-inline void use_device(int device, const char* what) { throw_on_error(cudaSetDevice(device), what); }
+// Makes `device` current for one launcher and restores the caller's device afterwards, so the
+// current device seen by other CUDA runtimes in the process (PyTorch's) does not change.
+class DeviceGuard {
+ public:
+  DeviceGuard(int device, const char* what) {
+    throw_on_error(cudaGetDevice(&previous_), what);
+    if (previous_ == device) {
+      previous_ = -1;
+    } else {
+      throw_on_error(cudaSetDevice(device), what);
+    }
+  }
+  ~DeviceGuard() {
+    if (previous_ >= 0) cudaSetDevice(previous_);
+  }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = -1;
+};
 
 inline unsigned int blocks_for(int64_t n, int threads) {
   int64_t b = (n + threads - 1) / threads;

@@ -139,7 +139,7 @@ unsigned grid_for(int64_t batch) { return static_cast<unsigned>(batch < 65535 * 
 
 void dwt2_analysis(const int32_t* idx, const float* weights, const Dwt2Plan& plan, View3 x, int in_type,
                    void* out, int out_type, int64_t batch, int device, cudaStream_t stream) {
-  use_device(device, "dwt2_analysis");
+  DeviceGuard guard(device, "dwt2_analysis");
   check_plan(plan, "dwt2_analysis");
   if (batch <= 0) return;
   const size_t shmem = plan_shared_bytes(plan);
@@ -157,7 +157,7 @@ void dwt2_analysis(const int32_t* idx, const float* weights, const Dwt2Plan& pla
 
 void dwt2_synthesis(const int32_t* idx, const float* weights, const Dwt2Plan& plan, const void* coeffs,
                     int in_type, View3 y, int out_type, int64_t batch, int device, cudaStream_t stream) {
-  use_device(device, "dwt2_synthesis");
+  DeviceGuard guard(device, "dwt2_synthesis");
   check_plan(plan, "dwt2_synthesis");
   if (batch <= 0) return;
   const size_t shmem = plan_shared_bytes(plan);

@@ -70,7 +70,7 @@ matrix_axis_kernel(const float* __restrict__ A, const Tin* __restrict__ x, Tout*
 
 void matrix_axis(const float* A, int64_t m, int64_t n, View3 x, int in_type, View3 y, int out_type,
                  int64_t outer, int64_t inner, int device, cudaStream_t stream) {
-  use_device(device, "matrix_axis");
+  DeviceGuard guard(device, "matrix_axis");
   if (outer <= 0 || inner <= 0 || m <= 0 || n <= 0) return;
   // A last-axis map is one GEMM over all rows (q runs over `outer`); otherwise one per outer index.
   const bool fold = (inner == 1);

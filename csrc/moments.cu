@@ -56,7 +56,7 @@ __global__ void restandardize_kernel(const float* __restrict__ y, int64_t len, i
 
 void restandardize(const void* x, int in_type, int64_t x_len, const float* y, int64_t y_len, int64_t rows,
                    float* stats, float eps, void* out, int out_type, int device, cudaStream_t stream) {
-  use_device(device, "restandardize");
+  DeviceGuard guard(device, "restandardize");
   if (rows <= 0) return;
   if (rows > 0x7fffffffLL) throw std::invalid_argument("restandardize: too many slices");
   const unsigned grid = static_cast<unsigned>(rows);

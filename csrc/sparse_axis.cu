@@ -42,7 +42,7 @@ __global__ void sparse_axis_kernel(const int32_t* __restrict__ I, const float* _
 void sparse_axis(const int32_t* idx, const float* weights, int64_t rows, int taps, View3 x0, View3 x1,
                  int64_t in_split, int in_type, View3 y0, View3 y1, int64_t out_split, int out_type,
                  int64_t outer, int64_t inner, int device, cudaStream_t stream) {
-  use_device(device, "sparse_axis");
+  DeviceGuard guard(device, "sparse_axis");
   const int64_t total = outer * rows * inner;
   if (total <= 0) return;
   constexpr int threads = 256;

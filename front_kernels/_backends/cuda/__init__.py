@@ -2,7 +2,11 @@
 backend contract of :mod:`front_kernels._backends`, as custom ops with adjoint backwards.
 
 Runs on CUDA tensors of dtype float32, float16 or bfloat16 (float32 accumulation);
-:func:`unusable_reason` says why it cannot run elsewhere.
+:func:`unusable_reason` says why it cannot run elsewhere. Modules: ``_ext`` (loading,
+input checks), ``_launch`` (one launcher per kernel), ``_tables`` / ``_plans`` (wavelet
+tables and level plans), ``_ops`` (custom ops and their adjoints), and the entry points
+``dct``, ``resize``, ``dwt``. ``csrc/sim/simulate.py`` runs the kernels' source on the
+CPU through this package to check them without a GPU.
 """
 from ._ext import device_count, unusable_reason
 from .dct import blocked_dct2, dct
