@@ -22,7 +22,7 @@ needs_native = pytest.mark.skipif(
 )
 
 NORMS = ("backward", "ortho", "forward")
-SIZES = (1, 2, 3, 4, 5, 7, 8, 16, 17)
+SIZES = (1, 2, 3, 4, 5, 8, 16, 17)
 
 
 def test_extension_present_when_required():
@@ -168,20 +168,24 @@ def test_gradgradcheck_float64():
 @needs_native
 def test_opcheck_registration():
     for t in (2, 3):
-        for shape in ((3, 4), (2, 3, 5)):
+        for shape in ((2, 3, 5),):
             x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
             torch.library.opcheck(native.dct23, (x, t, 0.3, 0.7, 1.1, 0.5))
 
 
 @needs_native
 def test_torch_compile_fullgraph():
-    x = torch.randn(2, 6, 10, dtype=torch.float32)
+    x = torch.randn(2, 6, 10, dtype=torch.float32, requires_grad=True)
 
     def f(t):
-        return native.dct_two_axes(t, 2, 1, 2, (0.5, 0.25), (1.0, 1.0)) * 2
+        return fk.idct(fk.dctn(t, dim=(-2, -1), norm="ortho"), norm="forward")
 
     compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
-    torch.testing.assert_close(compiled(x), f(x), rtol=0, atol=0)
+    y = compiled(x)
+    torch.testing.assert_close(y, f(x), rtol=0, atol=0)
+    (g,) = torch.autograd.grad(y.sum(), x)
+    (g_ref,) = torch.autograd.grad(f(x).sum(), x)
+    torch.testing.assert_close(g, g_ref, rtol=0, atol=0)
 
 
 def test_env_var_forces_pure_torch_path():
