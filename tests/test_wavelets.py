@@ -71,7 +71,10 @@ def test_length_rules_match_pywt():
 @pytest.mark.parametrize("mode", MODES)
 def test_dwt_idwt_match_pywt(wavelet, mode):
     rng = np.random.default_rng(0)
-    for n in range(1, 41):
+    f = get_wavelet(wavelet).dec_len
+    # every length up to 40 for short filters; for long ones, lengths around the filter length
+    lengths = range(1, 41) if f <= 8 else sorted({1, 2, 3, 4, 7, f // 2, f - 1, f, f + 1, 2 * f - 1, 2 * f, 40})
+    for n in lengths:
         if n < 2 and mode in SHORT_MODES:
             continue
         x = rng.standard_normal((2, n))
@@ -198,7 +201,7 @@ def test_level_none_is_max_level():
 # perfect reconstruction, fuzzed
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(2, 70),
     batch=st.integers(1, 3),
