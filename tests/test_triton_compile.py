@@ -12,7 +12,7 @@ import inspect
 
 import pytest
 
-triton = pytest.importorskip("triton")
+import triton  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 from triton.runtime.jit import JITFunction  # noqa: E402

@@ -6,6 +6,11 @@ import: ``TRITON_INTERPRET=1`` (Triton's CPU interpreter, used by the tests)
 is read when the kernel is launched, so the order in which modules import
 ``triton`` does not matter. Under the interpreter the autotuner is skipped and
 one small fixed configuration runs (several programs, masked edges).
+The kernels call only Triton builtins (``tl.full``, ``tl.reduce`` with
+``tl.standard._sum_combine``, ...), never the ``@triton.jit`` helpers of
+``triton.language`` (``tl.zeros``, ``tl.sum``, ``tl.cdiv``): those are
+compiled or interpreted according to ``TRITON_INTERPRET`` at the time
+``triton`` itself was imported, and would break one mode or the other.
 
 ``FRONT_KERNELS_TRITON_FP32_DOT`` picks how float32 products use tensor cores:
 ``tf32x3`` (default: three TF32 products, about float32 accuracy, relative
