@@ -15,7 +15,7 @@ with ``ast`` (ships with Python, no download, nothing imported). Reported: held-
 correlation of student and teacher pair similarities on held-out sentences,
 and how many steps each init needs to reach the random init's final loss.
 
-Run: ``python python/minilm_transfer.py [--steps 300] [--json out.json]``.
+Run: ``python python/minilm_transfer.py [--steps 200] [--threads 1] [--json out.json]``.
 """
 from __future__ import annotations
 
@@ -155,8 +155,8 @@ def make_student(init: str, teacher_path: Path, config, seed: int):
     return model
 
 
-def run_experiment(steps: int = 300, batch_size: int = 32, max_len: int = 48, n_train: int = 3000,
-                   n_eval: int = 256, eval_every: int = 50, lr: float = 2e-4, seed: int = 0,
+def run_experiment(steps: int = 200, batch_size: int = 32, max_len: int = 48, n_train: int = 2000,
+                   n_eval: int = 256, eval_every: int = 25, lr: float = 2e-4, seed: int = 0,
                    inits=("random", "front", "bot"), hidden: int = 192, layers: int = 3, heads: int = 6,
                    intermediate: int = 768, log=print) -> dict:
     """Train one student per init on the same batches; returns the curves and summary numbers."""
@@ -239,12 +239,12 @@ def table(out: dict) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-len", type=int, default=48)
-    p.add_argument("--n-train", type=int, default=3000)
+    p.add_argument("--n-train", type=int, default=2000)
     p.add_argument("--n-eval", type=int, default=256)
-    p.add_argument("--eval-every", type=int, default=50)
+    p.add_argument("--eval-every", type=int, default=25)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--inits", nargs="+", default=["random", "front", "bot"], choices=["random", "front", "bot"])
