@@ -50,13 +50,13 @@ def _cases():
     yield ("blocked fp16", bd._blocked_kernel, _pointers(bd._blocked_kernel, "fp16", d_ptr="fp32"),
            dict(TILE=bd.GPU_TILE, PRECISION="tf32x3", FP64=False))
     dw = _module("dwt")
-    for mode in ("symmetric", "smooth"):  # index-map and two-sample extensions
+    for mode, o_fast in (("symmetric", False), ("smooth", True)):  # index-map and two-sample extensions
         yield (f"dwt analysis {mode}", dw._analysis_kernel, _pointers(dw._analysis_kernel, "fp32"),
-               dict(F=8, MODE=dw.MODES[mode], FP64=False, **dw._GPU_META))
+               dict(F=8, MODE=dw.MODES[mode], FP64=False, O_FAST=o_fast, **dw._GPU_META[o_fast]))
     for periodic in (False, True):
         yield (f"dwt synthesis periodic={periodic}", dw._synthesis_kernel,
                _pointers(dw._synthesis_kernel, "bf16", taps_ptr="fp32"),
-               dict(K=4, PERIODIC=periodic, FP64=False, **dw._GPU_META))
+               dict(K=4, PERIODIC=periodic, FP64=False, O_FAST=periodic, **dw._GPU_META[periodic]))
     hr = _module("haar2d")
     yield ("haar2 analysis", hr._haar2_analysis_kernel, _pointers(hr._haar2_analysis_kernel, "fp32"),
            dict(TH=64, TW=64, LEVEL=3, FP64=False))

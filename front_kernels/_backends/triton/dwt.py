@@ -55,24 +55,31 @@ def _analysis_kernel(
     sxb, sxn, sxr,
     sy_band, syb, syo, syr,
     F: tl.constexpr, MODE: tl.constexpr, FP64: tl.constexpr,
-    BLOCK_O: tl.constexpr, BLOCK_R: tl.constexpr,
+    BLOCK_O: tl.constexpr, BLOCK_R: tl.constexpr, O_FAST: tl.constexpr,
 ):
+    # O_FAST: the transformed dim is the contiguous one, so the tile is (rows, outputs)
+    # with outputs along the threads' fast axis; otherwise (outputs, rows).
     pid_r = tl.program_id(0)
     pid_o = tl.program_id(1)
     pid_b = tl.program_id(2).to(tl.int64)
     o = (pid_o * BLOCK_O + tl.arange(0, BLOCK_O)).to(tl.int64)
     r = (pid_r * BLOCK_R + tl.arange(0, BLOCK_R)).to(tl.int64)
-    mask = (o < N_OUT)[:, None] & (r < R)[None, :]
-    if FP64:
-        acc_lo = tl.full((BLOCK_O, BLOCK_R), 0.0, tl.float64)
+    if O_FAST:
+        o2 = o[None, :]
+        r2 = r[:, None]
     else:
-        acc_lo = tl.full((BLOCK_O, BLOCK_R), 0.0, tl.float32)
+        o2 = o[:, None]
+        r2 = r[None, :]
+    mask = (o2 < N_OUT) & (r2 < R)
+    acc_lo = tl.where(mask, 0.0, 0.0)  # zeros in the tile's shape
+    if FP64:
+        acc_lo = acc_lo.to(tl.float64)
     acc_hi = acc_lo
-    x_row = x_ptr + pid_b * sxb + r[None, :] * sxr
+    x_row = x_ptr + pid_b * sxb + r2 * sxr
     n = N.to(tl.int64)
     for m in tl.static_range(F):
-        p = 2 * o + m - LEFT
-        w1 = tl.full((BLOCK_O,), 1.0, acc_lo.dtype)
+        p = 2 * o2 + m - LEFT
+        w1 = (p * 0 + 1).to(acc_lo.dtype)
         if MODE == 0:  # zero
             inside = (p >= 0) & (p < n)
             i1 = tl.where(inside, p, 0)
@@ -110,12 +117,12 @@ def _analysis_kernel(
             i1 = tl.where(below, 0, tl.where(above, n - 1, p))
             i2 = tl.minimum(tl.maximum(tl.where(below, -p, 2 * n - 2 - p), 0), n - 1)
             w1 = w1 + k
-        v = tl.load(x_row + i1[:, None] * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * w1[:, None]
+        v = tl.load(x_row + i1 * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * w1
         if MODE >= 7:
-            v -= tl.load(x_row + i2[:, None] * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * k[:, None]
+            v -= tl.load(x_row + i2 * sxn, mask=mask, other=0.0).to(acc_lo.dtype) * k
         acc_lo += tl.load(taps_ptr + m).to(acc_lo.dtype) * v
         acc_hi += tl.load(taps_ptr + F + m).to(acc_lo.dtype) * v
-    y_off = pid_b * syb + o[:, None] * syo + r[None, :] * syr
+    y_off = pid_b * syb + o2 * syo + r2 * syr
     tl.store(y_ptr + y_off, acc_lo.to(y_ptr.dtype.element_ty), mask=mask)
     tl.store(y_ptr + sy_band + y_off, acc_hi.to(y_ptr.dtype.element_ty), mask=mask)
 
@@ -126,48 +133,54 @@ def _synthesis_kernel(
     sc_band, scb, scn, scr,
     syb, syn, syr,
     K: tl.constexpr, PERIODIC: tl.constexpr, FP64: tl.constexpr,
-    BLOCK_O: tl.constexpr, BLOCK_R: tl.constexpr,
+    BLOCK_O: tl.constexpr, BLOCK_R: tl.constexpr, O_FAST: tl.constexpr,
 ):
     pid_r = tl.program_id(0)
     pid_o = tl.program_id(1)
     pid_b = tl.program_id(2).to(tl.int64)
-    j = (pid_o * BLOCK_O + tl.arange(0, BLOCK_O)).to(tl.int64)
-    r = (pid_r * BLOCK_R + tl.arange(0, BLOCK_R)).to(tl.int64)
-    mask = (j < N_OUT)[:, None] & (r < R)[None, :]
-    if FP64:
-        acc = tl.full((BLOCK_O, BLOCK_R), 0.0, tl.float64)
+    j1 = (pid_o * BLOCK_O + tl.arange(0, BLOCK_O)).to(tl.int64)
+    r1 = (pid_r * BLOCK_R + tl.arange(0, BLOCK_R)).to(tl.int64)
+    if O_FAST:
+        j = j1[None, :]
+        r = r1[:, None]
     else:
-        acc = tl.full((BLOCK_O, BLOCK_R), 0.0, tl.float32)
+        j = j1[:, None]
+        r = r1[None, :]
+    mask = (j < N_OUT) & (r < R)
+    acc = tl.where(mask, 0.0, 0.0)  # zeros in the tile's shape
+    if FP64:
+        acc = acc.to(tl.float64)
     s = j + T
     p = s // 2
     parity = s % 2
     n = L.to(tl.int64)
-    c_row = c_ptr + pid_b * scb + r[None, :] * scr
+    c_row = c_ptr + pid_b * scb + r * scr
     for m in tl.static_range(K):
         q = p + m - S
         if PERIODIC:
             q = ((q % n) + n) % n
             ok = mask
         else:
-            ok = mask & ((q >= 0) & (q < n))[:, None]
+            ok = mask & (q >= 0) & (q < n)
             q = tl.where((q >= 0) & (q < n), q, 0)
         tap = 2 * (K - 1 - m) + parity
         g_lo = tl.load(taps_ptr + tap).to(acc.dtype)
         g_hi = tl.load(taps_ptr + 2 * K + tap).to(acc.dtype)
-        lo = tl.load(c_row + q[:, None] * scn, mask=ok, other=0.0).to(acc.dtype)
-        hi = tl.load(c_row + sc_band + q[:, None] * scn, mask=ok, other=0.0).to(acc.dtype)
-        acc += g_lo[:, None] * lo + g_hi[:, None] * hi
-    tl.store(y_ptr + pid_b * syb + j[:, None] * syn + r[None, :] * syr, acc.to(y_ptr.dtype.element_ty), mask=mask)
+        lo = tl.load(c_row + q * scn, mask=ok, other=0.0).to(acc.dtype)
+        hi = tl.load(c_row + sc_band + q * scn, mask=ok, other=0.0).to(acc.dtype)
+        acc += g_lo * lo + g_hi * hi
+    tl.store(y_ptr + pid_b * syb + j * syn + r * syr, acc.to(y_ptr.dtype.element_ty), mask=mask)
 
 
-_GPU_META = {"BLOCK_O": 32, "BLOCK_R": 128}
+_GPU_META = {False: {"BLOCK_O": 32, "BLOCK_R": 128}, True: {"BLOCK_O": 128, "BLOCK_R": 32}}
 _INTERP_META = {"BLOCK_O": 16, "BLOCK_R": 16}
 _ANALYSIS = LazyKernel(_analysis_kernel, do_not_specialize=["N"])
 _SYNTHESIS = LazyKernel(_synthesis_kernel, do_not_specialize=["L"])
 
 
-def _meta() -> dict:
-    return dict(_INTERP_META if interpreting() else _GPU_META)
+def _meta(o_fast: bool) -> dict:
+    """Tile sizes; ``o_fast``: the transformed dim is contiguous (see the kernels)."""
+    return dict(_INTERP_META if interpreting() else _GPU_META[o_fast], O_FAST=o_fast)
 
 
 def _mid(dtype: torch.dtype) -> torch.dtype:
@@ -194,7 +207,7 @@ def analysis_launch(x: torch.Tensor, taps: torch.Tensor, dim: int, mode: str, le
     band_stride = y.stride(0)
     fp64 = x.dtype == torch.float64
     taps = taps.to(device=x.device, dtype=_mid(x.dtype)).contiguous()
-    meta = _meta()
+    meta = _meta(x3.stride(1) == 1)
     nb, n, nr = x3.shape
     for b0 in range(0, nb, MAX_GRID_YZ):
         xb, yb = x3[b0:b0 + MAX_GRID_YZ], y_lo[b0:b0 + MAX_GRID_YZ]
@@ -221,7 +234,7 @@ def synthesis_launch(c: torch.Tensor, taps: torch.Tensor, dim: int, periodic: bo
     y3 = _bnr(y, dim)
     fp64 = c.dtype == torch.float64
     taps = taps.to(device=c.device, dtype=_mid(c.dtype)).contiguous()
-    meta = _meta()
+    meta = _meta(c_lo.stride(1) == 1)
     nb, _, nr = y3.shape
     for b0 in range(0, nb, MAX_GRID_YZ):
         cb, yb = c_lo[b0:b0 + MAX_GRID_YZ], y3[b0:b0 + MAX_GRID_YZ]
