@@ -15,8 +15,10 @@ compiled or interpreted according to ``TRITON_INTERPRET`` at the time
 ``FRONT_KERNELS_TRITON_FP32_DOT`` picks how float32 products use tensor cores:
 ``tf32x3`` (default: three TF32 products, about float32 accuracy, relative
 error ~1e-6), ``tf32`` (fastest, relative error ~1e-3) or ``ieee`` (no tensor
-cores). float16/bfloat16 operands are multiplied natively with float32
-accumulation; float64 uses ``ieee``.
+cores). bfloat16 operands are multiplied natively with float32 accumulation
+(the matrix rounded to bfloat16: relative error ~4e-3, the order of bfloat16's
+own rounding); float16 operands are converted to float32 first (scaled DCT
+matrices reach float16's subnormal range); float64 uses ``ieee``.
 """
 from __future__ import annotations
 

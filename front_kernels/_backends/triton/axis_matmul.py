@@ -116,7 +116,9 @@ def apply_matrix_launch(x: torch.Tensor, mat: torch.Tensor, dim: int, out_dtype:
         x3 = x3.permute(2, 1, 0)
         y3 = y3.permute(2, 1, 0)
     fp64 = x.dtype == torch.float64
-    half = x.dtype in (torch.float16, torch.bfloat16)
+    # bfloat16 multiplies natively (matrix rounded to bfloat16); float16 goes through float32,
+    # since scaled DCT matrices (entries down to 1/(2N)) fall into float16's subnormal range.
+    half = x.dtype == torch.bfloat16
     mat = mat.to(torch.float64 if fp64 else torch.float32)
     nb, _, nr = x3.shape
     for b0 in range(0, nb, MAX_GRID_YZ):
