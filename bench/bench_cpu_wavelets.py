@@ -8,6 +8,10 @@ interleaved (one call of each per round) so that load from other processes hits 
 three alike; ``ratio`` is pywt time / our time. PyWavelets is single-threaded C; ours
 runs on ``torch.get_num_threads()`` threads (``--threads``). ptwt is reported where it
 is installed and supports the mode (it has no ``'periodization'``).
+
+On a machine shared with other busy processes, OpenMP's default spin-waiting makes every
+multi-threaded torch op (ours and ptwt's) wait for descheduled threads; compare
+``--threads 1`` or run with ``OMP_WAIT_POLICY=PASSIVE`` there.
 """
 from __future__ import annotations
 
