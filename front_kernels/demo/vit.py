@@ -94,8 +94,13 @@ class PatchEmbed(nn.Module):
 
 class VisionTransformer(nn.Module):
     """Pre-norm ViT classifier on the class token. Input ``(B, in_chans, img, img)``,
-    output logits ``(B, num_classes)``. Initialised as timm does (truncated normal
-    std 0.02 for linear weights and the position embedding, zero biases)."""
+    output logits ``(B, num_classes)``.
+
+    Initialisation: PyTorch's defaults for the linear and conv layers, the
+    position embedding drawn from N(0, 0.5^2) truncated to [-1, 1], the class
+    token from N(0, 1e-6^2). (timm's std-0.02 linear weights and position
+    embedding leave a ViT this small on an accuracy plateau for hundreds of
+    steps on 8x8 digits: the class token sees almost nothing of the image.)"""
 
     def __init__(self, config: ViTConfig = ViTConfig()):
         super().__init__()
@@ -111,12 +116,11 @@ class VisionTransformer(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.trunc_normal_(self.pos_embed, std=0.5, a=-1.0, b=1.0)
         nn.init.normal_(self.cls_token, std=1e-6)
         for m in self.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.trunc_normal_(m.weight, std=0.02)
-                nn.init.zeros_(m.bias)
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                m.reset_parameters()
             elif isinstance(m, nn.LayerNorm):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
