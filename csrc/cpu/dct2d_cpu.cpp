@@ -263,7 +263,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
   {
     std::vector<T> scratch(4 * (m + 1));
     T *qrre = scratch.data(), *qrim = qrre + m + 1, *qmre = qrim + m + 1, *qmim = qmre + m + 1;
-#pragma omp for schedule(dynamic, 16)
+#pragma omp for schedule(dynamic, 16) nowait
     for (int64_t task = 0; task < b * pairs; ++task) {
       const int64_t bi = task / pairs, r = task % pairs, rm = (n1 - r) % n1;
       T* zr = yout + 2 * (bi * n1 + r) * m;
