@@ -378,3 +378,18 @@ def test_results_do_not_alias_scratch_buffers():
     for lv, kv in zip(first[1:], kept[1:]):
         for b, k in zip(lv, kv):
             torch.testing.assert_close(b, k, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("wavelet", ["haar", "db4"])
+@pytest.mark.parametrize("mode", ["symmetric", "periodization", "zero"])
+def test_wavedec2_noncontiguous_float32_batch(wavelet, mode):
+    base = torch.randn(40, 3, 2, 48)  # -> (2, 3, 48, 40) through a permutation: non-contiguous
+    x = base.permute(2, 1, 3, 0)
+    ref = pywt.wavedec2(x.double().numpy(), wavelet, mode, level=2)
+    out = fk.wavedec2(x, wavelet, mode, level=2)
+    assert out[0].dtype == torch.float32
+    _close(out[0], ref[0], torch.float32)
+    for o, r in zip(out[1:], ref[1:]):
+        for ob, rb in zip(o, r):
+            _close(ob, rb, torch.float32)
+    _close(fk.waverec2(out, wavelet, mode), pywt.waverec2(ref, wavelet, mode), torch.float32)
