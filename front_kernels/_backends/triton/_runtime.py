@@ -22,6 +22,7 @@ matrices reach float16's subnormal range); float64 uses ``ieee``.
 """
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -38,6 +39,23 @@ except Exception as exc:  # the backend module reports it through unusable_reaso
 FP32_DOT_ENV = "FRONT_KERNELS_TRITON_FP32_DOT"
 FP32_DOT_CHOICES = ("tf32x3", "tf32", "ieee")
 MAX_GRID_YZ = 65535  # CUDA limit on grid dims 1 and 2
+
+
+def device_cache(maxsize: int):
+    """``functools.lru_cache`` for builders of device tensors (DCT matrices, filter taps),
+    bypassed while ``torch.compile`` traces so that no fake tensor is ever cached."""
+    def wrap(fn):
+        cached = functools.lru_cache(maxsize=maxsize)(fn)
+
+        @functools.wraps(fn)
+        def call(*args):
+            if torch.compiler.is_compiling():
+                return fn(*args)
+            return cached(*args)
+
+        call.cache_clear = cached.cache_clear
+        return call
+    return wrap
 
 
 def interpreting() -> bool:

@@ -14,12 +14,11 @@ the same kernel with ``D^T`` (the adjoint of ``X -> D X D^T``).
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
 
-from ._runtime import MAX_GRID_YZ, LazyKernel, dot_precision, interpreting, triton, tl
+from ._runtime import MAX_GRID_YZ, LazyKernel, device_cache, dot_precision, interpreting, triton, tl
 from .dct import dct_matrix
 
 GPU_TILE = 64
@@ -61,7 +60,7 @@ def _tile_for(block: int) -> int:
     return max(GPU_TILE, 1 << (block - 1).bit_length())
 
 
-@functools.lru_cache(maxsize=64)
+@device_cache(64)
 def tile_matrix(block: int, tile: int, norm: str, inverse: bool, dtype: torch.dtype, device: torch.device):
     """``I_G (x) C_b`` zero-padded to ``(tile, tile)``, ``G = tile // block``."""
     c = dct_matrix(block, 2, norm, inverse, torch.float64, device)

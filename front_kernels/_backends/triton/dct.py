@@ -23,11 +23,11 @@ accuracy on a GPU follows ``FRONT_KERNELS_TRITON_FP32_DOT`` (see
 """
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
 
+from ._runtime import device_cache
 from .axis_matmul import apply_matrices
 
 MATRIX_CACHE_SIZE = 8  # a 16384-point matrix is 1 GiB in float32
@@ -74,7 +74,7 @@ def _ortho_matrix(n: int, type: int, device) -> torch.Tensor:
     return c
 
 
-@functools.lru_cache(maxsize=MATRIX_CACHE_SIZE)
+@device_cache(MATRIX_CACHE_SIZE)
 def dct_matrix(n: int, type: int, norm: str, inverse: bool, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The ``(n, n)`` matrix of ``dct`` (``inverse=False``) or ``idct`` along one dim."""
     t = _INVERSE_TYPE[type] if inverse else type

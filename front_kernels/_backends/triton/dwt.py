@@ -43,7 +43,7 @@ import math
 import torch
 
 from . import haar2d as haar2
-from ._runtime import MAX_GRID_YZ, LazyKernel, interpreting, triton, tl
+from ._runtime import MAX_GRID_YZ, LazyKernel, device_cache, interpreting, triton, tl
 
 MODES = {"zero": 0, "symmetric": 1, "periodization": 2, "periodic": 3, "reflect": 4,
          "antisymmetric": 5, "constant": 6, "smooth": 7, "antireflect": 8}
@@ -368,7 +368,7 @@ dwt_synthesis.register_autograd(_synthesis_backward, setup_context=_synthesis_se
 # backend entry points
 
 
-@functools.lru_cache(maxsize=64)
+@device_cache(64)
 def _taps(wavelet, analysis: bool, device: torch.device) -> torch.Tensor:
     bank = (wavelet.dec_lo[::-1], wavelet.dec_hi[::-1]) if analysis else (wavelet.rec_lo, wavelet.rec_hi)
     return torch.tensor(bank, dtype=torch.float64, device=device)
