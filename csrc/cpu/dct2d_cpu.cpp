@@ -116,6 +116,19 @@ void dct2_post_pair(const T* __restrict vr, const T* __restrict vm, const T* __r
   }
 }
 
+// Row 0 (its reflection is -i Q), columns 1 <= k <= tail: X[0, k] = c Re Q, X[0, N2 - k] = -c Im Q.
+// Every row of a one-axis transform (N1 = 1) takes this path.
+template <typename T>
+void dct2_post_row0(const T* __restrict vr, const T* __restrict w2, T* __restrict xr, int64_t n2, int64_t tail,
+                    C<T> wr, T c) {
+  for (int64_t k = 1; k <= tail; ++k) {
+    const T wre = w2[2 * k], wim = w2[2 * k + 1];
+    const T ure = vr[2 * k] * wre - vr[2 * k + 1] * wim, uim = vr[2 * k] * wim + vr[2 * k + 1] * wre;
+    xr[k] = c * (ure * wr.re - uim * wr.im);
+    xr[n2 - k] = -c * (ure * wr.im + uim * wr.re);
+  }
+}
+
 // With Q = 2 V W1(k1) W2(k2), W(k) = exp(-i pi k / 2N), and Qbar the row reflection
 // (k1 -> N1 - k1; row 0: -i Q0):  X[k1, k2] = Re Q - Im Qbar,  X[k1, N2 - k2] = -(Im Q + Re Qbar).
 // Rows k1 and N1 - k1 are each other's reflection, so one task handles both (the middle row
@@ -140,11 +153,8 @@ void dct2_post(const T* vin, T* out, int64_t b, int64_t n1, int64_t n2, double a
       return mul(mul(C<T>{v[2 * k], v[2 * k + 1]}, C<T>{w2[2 * k], w2[2 * k + 1]}), w);
     };
     if (r == 0) {  // Qbar = -i Q:  X[0, k2] = 2 Re Q,  X[0, N2 - k2] = -2 Im Q
-      for (int64_t k = 0; k < h; ++k) {
-        const C<T> q = q_at(vr, wr, k);
-        xr[k] = 2 * s1[0] * s2[k] * q.re;
-        if (k >= 1 && k <= tail) xr[n2 - k] = -2 * s1[0] * s2[n2 - k] * q.im;
-      }
+      for (int64_t k = 0; k < h; k += (tail >= 1 ? tail + 1 : 1)) xr[k] = 2 * s1[0] * s2[k] * q_at(vr, wr, k).re;
+      dct2_post_row0(vr, w2.data(), xr, n2, tail, wr, 2 * s1[0] * rest2);
       continue;
     }
     // columns without a mirror: 0, and N2/2 for even N2
