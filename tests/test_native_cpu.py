@@ -26,8 +26,10 @@ SIZES = (1, 2, 3, 4, 5, 8, 16, 17)
 
 
 def test_extension_present_when_required():
-    if os.environ.get("FRONT_KERNELS_REQUIRE_NATIVE") == "1":
-        assert native.available(), f"FRONT_KERNELS_REQUIRE_NATIVE=1 but front_kernels._cpu is missing: {native.IMPORT_ERROR}"
+    """In CI (``CI`` set) or with FRONT_KERNELS_REQUIRE_NATIVE=1 the install must have built the extension."""
+    if not (os.environ.get("CI") or os.environ.get("FRONT_KERNELS_REQUIRE_NATIVE") == "1"):
+        pytest.skip("the native extension is optional outside CI (set FRONT_KERNELS_REQUIRE_NATIVE=1 to require it)")
+    assert native.available(), f"front_kernels._cpu is missing: {native.IMPORT_ERROR}"
 
 
 @pytest.fixture
