@@ -17,7 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "else ~/.cache/front_kernels)")
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs per run (default 6)")
     parser.add_argument("--source-epochs", type=int, default=None, help="source training epochs (default 20)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: the models are tiny, so more threads gain little "
+                             "and oversubscribed cores stall them)")
     parser.add_argument("--quick", action="store_true",
                         help="a shrunk configuration (tiny models, 2 epochs, part of the data) that checks "
                              "the whole pipeline in seconds; its numbers mean nothing")
@@ -58,11 +60,10 @@ def run(args) -> int:
 
     from .pipeline import default_cache_dir, format_table, run_demo
 
-    if args.threads is not None:
-        if args.threads < 1:
-            print(f"front-kernels demo: --threads must be >= 1, got {args.threads}", file=sys.stderr)
-            return 2
-        torch.set_num_threads(args.threads)
+    if args.threads < 1:
+        print(f"front-kernels demo: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
     try:
         cfg = config_from_args(args)
     except ValueError as exc:

@@ -47,7 +47,7 @@ class DemoConfig:
     refine_train: TrainConfig = TrainConfig(epochs=3, lr=3e-4, batch_size=32, seed=1)
     finetune: TrainConfig = TrainConfig(epochs=6, lr=1e-3, batch_size=32, warmup_epochs=0.5, seed=2)
     reg_keep_ratio: float = 0.5
-    reg_strength: float = 1.0
+    reg_strength: float = 30.0
     inits: tuple = INITS
     init_seed: int = 0
     data_seed: int = 0
