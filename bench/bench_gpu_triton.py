@@ -21,13 +21,15 @@ import datetime
 import importlib
 import math
 import re
-import statistics
 import sys
 from pathlib import Path
 
 import time
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gpu_timing  # noqa: E402
 
 DEVICE = "cuda"
 STACKED = (12, 768, 3072)
@@ -38,18 +40,7 @@ def cuda_time_ms(fn, repeat: int) -> float:
         start = time.perf_counter()
         fn()
         return (time.perf_counter() - start) * 1e3
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    return statistics.median(times)
+    return gpu_timing.cuda_time_ms(fn, repeat)
 
 
 def copy_bandwidth_gbps(repeat: int) -> float:
