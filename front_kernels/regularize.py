@@ -4,31 +4,37 @@ For a weight ``W`` seen as a matrix of shape ``(n1, n2)`` (shape rules below),
 
 .. math::
 
-    Z = \frac{W - \operatorname{mean}(W)}{\operatorname{std}(W) + 10^{-8}}, \qquad
-    P(W) = \lVert (1 - M_k) \odot C_{n_1} Z C_{n_2}^\top \rVert_F^2
+    Z = \frac{W - \mu}{d}, \quad d = \sigma + 10^{-8}, \qquad
+    P(W) = \lVert (1 - M_k) \odot \mathrm{DCT}(Z) \rVert_F^2
 
-where ``std`` has Bessel's correction (as :func:`torch.std`), ``C_n`` is the
-orthonormal DCT-II matrix (rows are frequencies, ``dctn(Z, norm='ortho')``) and
-``M_k`` keeps the low-frequency corner: the first ``k_i = floor(n_i *
-keep_ratio)`` coefficients along each axis. With ``standardize=False``, ``Z =
-W``. Because ``C_n`` is orthogonal, Parseval gives
+where ``mu`` is the mean, ``sigma`` the standard deviation with Bessel's
+correction (as :func:`torch.std`), ``DCT`` the orthonormal 2-D DCT-II
+(``dctn(Z, norm='ortho')``) and ``M_k`` keeps the low-frequency corner: the
+first ``k_i = floor(n_i * keep_ratio)`` coefficients along each axis. With
+``standardize=False``, ``Z = W``.
 
-.. math::
-
-    P(W) = \lVert Z \rVert_F^2 - \lVert C_{k_1} Z C_{k_2}^\top \rVert_F^2,
-    \qquad
-    \frac{\partial P}{\partial Z} = 2\,(Z - C_{k_1}^\top L\, C_{k_2}),
-    \quad L = C_{k_1} Z C_{k_2}^\top
-
-with ``C_k`` the first ``k`` rows of ``C_n``: only the kept ``k1 x k2`` corner
-is ever computed (two thin matmuls forward, two backward), never the full
-transform. The backward is written by hand and includes the standardisation:
-with ``G = dP/dZ``, ``d = std + 1e-8`` and ``N = n1 * n2``,
+How it is computed, per group of equal-shape parameters stacked into one
+batch ``(B, n1, n2)``: one pass writes the centred ``X = W - mu``; one batched
+:func:`~front_kernels.dctn` gives ``D = DCT(X)`` (so ``DCT(Z) = D / d``); the
+orthonormal transform preserves norms, so ``(n - 1) sigma^2 = ||D||^2``
+(``n = n1 * n2``) and ``P = ||(1 - M_k) o D||^2 / d^2`` is read off the
+high-frequency coefficients directly (no ``||Z||^2 - ||corner||^2``
+cancellation). When a gradient is needed, the kept corner of ``D`` is zeroed
+in place, ``H = IDCT((1 - M_k) o D)`` is one batched
+:func:`~front_kernels.idctn`, and
 
 .. math::
 
-    \frac{\partial P}{\partial W} = \frac{G - \operatorname{mean}(G)}{d}
-        - \frac{\sum (G \odot Z)}{(N - 1)\,\operatorname{std}}\; Z .
+    \frac{\partial P}{\partial W} = \frac{2}{d^2}\left(H
+        - \frac{d\,P}{(n - 1)\,\sigma}\, X\right),
+
+which is ``dP/dZ = 2 H / d`` pulled back through the standardisation: ``H``
+has zero mean (``X`` has no DC term) and ``<H, X> = d^2 P``. The forward
+computes this direction; the backward only scales it by the incoming
+gradient. The cost is thus two full 2-D transforms and a few elementwise
+passes, as for the plain formula's forward and backward, but without its
+chain of autograd nodes; on CPU ``dctn`` / ``idctn`` take the FFT-based
+native path (``front_kernels::dct23_cpu``), on CUDA the GPU backends.
 
 Shape rules (METHODS 1.1): 4-D conv ``(o, i, kh, kw)`` -> ``(o*i, kh*kw)``;
 3-D ``(o, i, k)`` -> ``(o*i, k)``; a matrix with a singleton dim -> 1-D; 1-D
@@ -36,50 +42,25 @@ tensors use the 1-D DCT-II (``k = floor(n * keep_ratio)`` along the one axis).
 
 Precision: float16 / bfloat16 weights are computed in float32 (autocast is
 switched off inside), float64 stays float64; the gradient is returned in the
-weight's dtype. The subtraction ``||Z||^2 - ||L||^2`` loses about
-``N * eps`` in absolute terms, so in float32 a penalty far below ``1e-4 * N``
-carries few exact digits; float64 matches the full-transform formula to
-``1e-8``.
+weight's dtype. Centring before the transform keeps nearly constant weights
+(``sigma << |mu|``, e.g. norm gains) as accurate as the plain formula; a
+constant weight has ``P = 0`` and a zero gradient. Float64 matches the
+full-transform formula to ``1e-8``; in float32 the penalty carries the
+transform's relative error (about ``1e-7``).
 """
 from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
 from ._checks import check_float_tensor, compute_dtype
+from .transforms.dct import dctn, idctn
 
 _EPS = 1e-8
-_BASIS_CACHE: OrderedDict = OrderedDict()
-_BASIS_CACHE_SIZE = 64
-
-
-def _dct_basis(n: int, k: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    r"""First ``k`` rows of the orthonormal DCT-II matrix of size ``n``, shape ``(k, n)``.
-
-    ``C[f, j] = sqrt(2/n) cos(pi f (2j + 1) / (2n))``, row 0 scaled by ``1/sqrt(2)``.
-    Built in float64 and cached (least recently used, at most 64 entries) by
-    ``(n, k, dtype, device)``.
-    """
-    key = (n, k, dtype, str(device))
-    hit = _BASIS_CACHE.get(key)
-    if hit is not None:
-        _BASIS_CACHE.move_to_end(key)
-        return hit
-    f = torch.arange(k, dtype=torch.float64).unsqueeze(1)
-    j = torch.arange(n, dtype=torch.float64).unsqueeze(0)
-    c = torch.cos(math.pi * f * (2 * j + 1) / (2 * n)) * math.sqrt(2.0 / n)
-    if k:
-        c[0] *= math.sqrt(0.5)
-    c = c.to(dtype=dtype, device=device)
-    _BASIS_CACHE[key] = c
-    while len(_BASIS_CACHE) > _BASIS_CACHE_SIZE:
-        _BASIS_CACHE.popitem(last=False)
-    return c
 
 
 def signal_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -96,151 +77,83 @@ def signal_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape
 
 
-# Below this length an axis is contracted with the plain basis; from it on, the
-# even/odd symmetry of DCT-II rows, C[f, n-1-j] = (-1)^f C[f, j], halves the
-# contraction: even rows act on x_top + rev(x_bottom), odd rows on the difference.
-_FOLD_MIN = 32
+def _square_norm(t: torch.Tensor) -> torch.Tensor:
+    """Squared Frobenius norm of each ``t[b]`` for ``t`` of shape ``(B, n)`` or ``(B, n1, n2)``, shape ``(B,)``.
 
-
-def _fold_plan(c1: torch.Tensor | None, c2: torch.Tensor) -> int:
-    """Which dim of ``(B, n1, n2)`` is contracted first (1 or 2), by multiply-add count."""
-    if c1 is None:
-        return 2
-    k1, n1 = c1.shape
-    k2, n2 = c2.shape
-    rows_first = k1 * n1 * n2 * (0.5 if n1 >= _FOLD_MIN else 1.0) + k1 * n2 * k2
-    cols_first = k2 * n1 * n2 * (0.5 if n2 >= _FOLD_MIN else 1.0) + n1 * k2 * k1
-    return 1 if rows_first <= cols_first else 2
-
-
-def _halves(c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Even rows of ``c`` on the first ``ceil(n/2)`` columns, odd rows on the first ``floor(n/2)``."""
-    n = c.shape[1]
-    return c[0::2, : (n + 1) // 2], c[1::2, : n // 2]
-
-
-def _contract(x: torch.Tensor, c: torch.Tensor, dim: int) -> torch.Tensor:
-    """``c`` applied along ``dim`` (1 or 2) of ``x`` ``(B, n1, n2)``.
-
-    With folding, the output's frequencies along ``dim`` come even ones first,
-    then odd ones; :func:`_expand` takes the same order back.
+    Row norms first, then their sum: a single float32 reduction over a whole
+    matrix drifts by about ``1e-5`` relative, this stays near ``1e-7``.
     """
-    k, n = c.shape
-    if n < _FOLD_MIN or k < 2:
-        return c @ x if dim == 1 else x @ c.T
-    h = n // 2
-    top = x.narrow(dim, 0, h)
-    bottom = x.narrow(dim, n - h, h).flip(dim)
-    total = top + bottom
-    if n % 2:
-        total = torch.cat([total, x.narrow(dim, h, 1)], dim)
-    diff = top - bottom
-    ce, co = _halves(c)
-    if dim == 1:
-        return torch.cat([ce @ total, co @ diff], 1)
-    return torch.cat([total @ ce.T, diff @ co.T], 2)
-
-
-def _expand(y: torch.Tensor, c: torch.Tensor, dim: int) -> torch.Tensor:
-    """Adjoint of :func:`_contract`: ``c^T`` applied along ``dim`` of ``y``."""
-    k, n = c.shape
-    if n < _FOLD_MIN or k < 2:
-        return c.T @ y if dim == 1 else y @ c
-    h = n // 2
-    ce, co = _halves(c)
-    ke = ce.shape[0]
-    if dim == 1:
-        even, odd = ce.T @ y[:, :ke], co.T @ y[:, ke:]
-    else:
-        even, odd = y[:, :, :ke] @ ce, y[:, :, ke:] @ co
-    even_h = even.narrow(dim, 0, h)
-    parts = [even_h + odd]
-    if n % 2:
-        parts.append(even.narrow(dim, h, 1))
-    parts.append((even_h - odd).flip(dim))
-    return torch.cat(parts, dim)
-
-
-def _low_corner(x: torch.Tensor, c1: torch.Tensor | None, c2: torch.Tensor, first: int) -> torch.Tensor:
-    """``C1 X C2^T`` for ``x`` of shape ``(B, n1, n2)``; frequencies along ``first`` in folded order."""
-    if c1 is None:
-        return _contract(x, c2, 2)
-    if first == 1:
-        return _contract(x, c1, 1) @ c2.T
-    return c1 @ _contract(x, c2, 2)
-
-
-def _low_back(low: torch.Tensor, c1: torch.Tensor | None, c2: torch.Tensor, first: int) -> torch.Tensor:
-    """``C1^T L C2``: the adjoint of :func:`_low_corner`, shape ``(B, n1, n2)``."""
-    if c1 is None:
-        return _expand(low, c2, 2)
-    if first == 1:
-        return _expand(low @ c2, c1, 1)
-    return _expand(c1.T @ low, c2, 2)
+    e = torch.linalg.vector_norm(t, dim=-1).square()
+    return e.sum(dim=-1) if t.ndim == 3 else e
 
 
 class _HighEnergy(torch.autograd.Function):
-    """Per-matrix high-frequency energy of a stack ``(B, n1, n2)``; output ``(B,)``.
+    """High-frequency energy of every matrix in ``params``; output ``(B,)``, ``B`` matrices in all.
 
-    ``c1`` is ``None`` for 1-D signals (stored as ``(B, 1, n)``): only the last
-    axis is transformed. The standardised ``Z`` is never materialised: with
-    ``d = std + eps``, ``C1 Z C2^T = (C1 X C2^T - mean sqrt(N) e0 e0^T) / d``
-    (the DCT of a constant is its DC term) and ``||Z||^2 = (N - 1) var / d^2``.
+    Each tensor of ``params`` holds ``b_i`` matrices of shape ``sig`` (its
+    numel is ``b_i * prod(sig)``); they are centred (or copied) into one
+    stacked buffer ``X`` of shape ``(B, *sig)`` and transformed in one batched
+    call. With ``need_grad`` the gradient direction is computed here and the
+    backward only scales it by ``grad_output``.
     """
 
     @staticmethod
-    def forward(ctx, w, c1, c2, standardize):
-        first = _fold_plan(c1, c2)
-        with torch.autocast(w.device.type, enabled=False):
-            x = w.to(c2.dtype)
-            n = x.shape[1] * x.shape[2]
-            low = _low_corner(x, c1, c2, first)
-            has_dc = low.shape[1] > 0 and low.shape[2] > 0
+    def forward(ctx, sig, keep_ratio, standardize, need_grad, *params):
+        n = math.prod(sig)
+        cdt = compute_dtype(params[0].dtype)
+        counts = [p.numel() // n for p in params]
+        dims = tuple(range(-len(sig), 0))
+        bcast = (-1,) + (1,) * len(sig)
+        with torch.autocast(params[0].device.type, enabled=False):
+            x = torch.empty((sum(counts), n), dtype=cdt, device=params[0].device)
+            row = 0
+            for p, b in zip(params, counts):
+                v = p.reshape(b, n).to(cdt)
+                dst = x.narrow(0, row, b)
+                if standardize:
+                    torch.sub(v, v.mean(dim=1, keepdim=True), out=dst)
+                else:
+                    dst.copy_(v)
+                row += b
+            x = x.view((-1,) + tuple(sig))
+            coef = dctn(x, dim=dims, norm="ortho")
+            corner = coef[(slice(None),) + tuple(slice(0, math.floor(m * keep_ratio)) for m in sig)]
             if standardize:
-                var, mean = torch.var_mean(x, dim=(1, 2), correction=1)
-                std = var.sqrt()
+                low = _square_norm(corner)
+            corner.zero_()
+            high = _square_norm(coef)
+            if standardize:
+                # Parseval: (n - 1) var = ||X||^2 = ||DCT(X)||^2, X already centred.
+                std = ((low + high) / (n - 1)).sqrt()
                 d = std + _EPS
-                if has_dc:
-                    low[:, 0, 0] -= mean * math.sqrt(n)
-                low = low / d.view(-1, 1, 1)
-                z_energy = (n - 1) * var / d.square()
+                energy = high / d.square()
             else:
-                mean = std = None
-                z_energy = torch.linalg.vector_norm(x, dim=(1, 2)).square()
-            energy = z_energy - low.square().sum(dim=(1, 2))
-        ctx.save_for_backward(x, low, c1, c2, mean, std, energy)
-        ctx.standardize = standardize
-        ctx.first = first
-        ctx.in_dtype = w.dtype
+                energy = high
+            if need_grad:
+                h = idctn(coef, dim=dims, norm="ortho")
+                if standardize:
+                    r = torch.where(std > 0, d * energy / ((n - 1) * std.clamp_min(torch.finfo(cdt).tiny)), 0.0)
+                    h.addcmul_(x, r.neg().view(bcast))
+                    scale = 2.0 / d.square()
+                else:
+                    scale = torch.full_like(energy, 2.0)
+                ctx.save_for_backward(h, scale)
+        ctx.counts = counts
+        ctx.shapes = [p.shape for p in params]
+        ctx.dtypes = [p.dtype for p in params]
         return energy
 
     @staticmethod
     def backward(ctx, grad_energy):
-        # dP/dZ = 2 g (Z - R), R = C1^T L C2; with Z = (X - mean) / d this is
-        # alpha X + beta - (2g/d) R, and beta is folded into the DC term of L.
-        x, low, c1, c2, mean, std, energy = ctx.saved_tensors
-        with torch.autocast(x.device.type, enabled=False):
-            g2 = 2.0 * grad_energy.to(x.dtype)
-            n = x.shape[1] * x.shape[2]
-            has_dc = low.shape[1] > 0 and low.shape[2] > 0
-            if ctx.standardize:
-                d = std + _EPS
-                alpha = (g2 / d - g2 * energy / ((n - 1) * std)) / d
-                beta = -alpha * mean
-                if has_dc:
-                    beta = beta + g2 * low[:, 0, 0] / (d * math.sqrt(n))
-                scaled = low * (-g2 / d).view(-1, 1, 1)
-            else:
-                alpha = g2
-                beta = torch.zeros_like(g2)
-                scaled = low * (-g2).view(-1, 1, 1)
-            if has_dc:
-                scaled[:, 0, 0] += beta * math.sqrt(n)
-            grad = _low_back(scaled, c1, c2, ctx.first)
-            if not has_dc:
-                grad = grad + beta.view(-1, 1, 1)
-            grad = grad.addcmul_(x, alpha.view(-1, 1, 1))
-        return grad.to(ctx.in_dtype), None, None, None
+        h, scale = ctx.saved_tensors
+        g = (grad_energy.to(scale.dtype) * scale).view((-1,) + (1,) * (h.ndim - 1))
+        grads = []
+        row = 0
+        for b, shape, dtype in zip(ctx.counts, ctx.shapes, ctx.dtypes):
+            part = h.narrow(0, row, b) * g.narrow(0, row, b)
+            grads.append(part.reshape(shape).to(dtype))
+            row += b
+        return (None, None, None, None, *grads)
 
 
 def _check_keep_ratio(keep_ratio) -> float:
@@ -251,18 +164,11 @@ def _check_keep_ratio(keep_ratio) -> float:
     return float(keep_ratio)
 
 
-def _stacked_energy(w: torch.Tensor, keep_ratio: float, standardize: bool) -> torch.Tensor:
-    """Energy per matrix of ``w`` of shape ``(B, *signal)``, ``signal`` 1-D or 2-D; ``(B,)``."""
-    cdt = compute_dtype(w.dtype)
-    if w.ndim == 2:
-        w = w.unsqueeze(1)
-        c1 = None
-    else:
-        n1 = w.shape[1]
-        c1 = _dct_basis(n1, math.floor(n1 * keep_ratio), cdt, w.device)
-    n2 = w.shape[-1]
-    c2 = _dct_basis(n2, math.floor(n2 * keep_ratio), cdt, w.device)
-    return _HighEnergy.apply(w, c1, c2, standardize)
+def _stacked_energy(params: list[torch.Tensor], sig: tuple[int, ...], keep_ratio: float,
+                    standardize: bool) -> torch.Tensor:
+    """Energy per matrix of ``params`` (each a whole number of ``sig``-shaped matrices), ``(B,)``."""
+    need_grad = torch.is_grad_enabled() and any(p.requires_grad for p in params)
+    return _HighEnergy.apply(tuple(sig), keep_ratio, standardize, need_grad, *params)
 
 
 def spectral_penalty(weight: torch.Tensor, keep_ratio: float = 0.5, *, standardize: bool = True,
@@ -293,8 +199,7 @@ def spectral_penalty(weight: torch.Tensor, keep_ratio: float = 0.5, *, standardi
     sig = signal_shape(weight.shape[batch_dims:])
     if standardize and math.prod(sig) < 2:
         raise ValueError(f"standardize=True needs at least 2 elements per weight, got shape {tuple(weight.shape)}")
-    w = weight.reshape((math.prod(batch),) + sig)
-    return _stacked_energy(w, keep_ratio, bool(standardize)).sum()
+    return _stacked_energy([weight], sig, keep_ratio, bool(standardize)).sum()
 
 
 _Pattern = str | Iterable[str] | Callable[[str, torch.Tensor], bool] | None
@@ -386,8 +291,7 @@ class SpectralRegularizer(nn.Module):
     def forward(self) -> torch.Tensor:
         total = None
         for sig, params in self._groups:
-            w = torch.stack([p.reshape(sig) for p in params]) if len(params) > 1 else params[0].reshape((1,) + sig)
-            e = _stacked_energy(w, self.keep_ratio, self.standardize).sum()
+            e = _stacked_energy(params, sig, self.keep_ratio, self.standardize).sum()
             total = e if total is None else total + e
         return self.weight * total
 
