@@ -87,12 +87,82 @@ def _square_norm(t: torch.Tensor) -> torch.Tensor:
     return e.sum(dim=-1) if t.ndim == 3 else e
 
 
+# Matrices are transformed a few at a time, parameters of one group packed
+# together: a chunk of about this many elements stays in cache between the
+# passes and is recycled by the allocator (instead of fresh pages faulted in
+# on every call), and each transform call costs about 0.1 ms of dispatch.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def _plan_chunks(counts: list[int], per_chunk: int) -> list[list[tuple[int, int, int]]]:
+    """Split ``counts[i]`` matrices of parameter ``i`` into chunks of at most ``per_chunk`` matrices.
+
+    Each chunk is a list of ``(param_index, first_matrix, matrices)``.
+    """
+    chunks, cur, cur_rows = [], [], 0
+    for i, b in enumerate(counts):
+        r0 = 0
+        while r0 < b:
+            take = min(b - r0, per_chunk - cur_rows)
+            cur.append((i, r0, take))
+            cur_rows += take
+            r0 += take
+            if cur_rows == per_chunk:
+                chunks.append(cur)
+                cur, cur_rows = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def _chunk_energy(x: torch.Tensor, sig: tuple[int, ...], keep_ratio: float, standardize: bool,
+                  need_grad: bool) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Energies ``(b,)`` of the ``b`` matrices in ``x`` (shape ``(b, *sig)``, centred when
+    ``standardize``); with ``need_grad`` also ``dP/dW`` up to a factor ``(b,)``, and that factor.
+
+    The standardisation's term ``-r X`` of the gradient is folded into the
+    spectrum before the inverse transform: ``H - r X = IDCT((1 - M) o D - r D)``.
+    """
+    n = math.prod(sig)
+    dims = tuple(range(-len(sig), 0))
+    k = [math.floor(m * keep_ratio) for m in sig]
+    coef = dctn(x, dim=dims, norm="ortho")
+    corner = coef[(slice(None),) + tuple(slice(0, kk) for kk in k)]
+    if len(sig) == 2:
+        highs = [coef[:, k[0]:, :], coef[:, : k[0], k[1]:]]
+    else:
+        highs = [coef[:, k[0]:]]
+    high = sum(_square_norm(t) for t in highs)
+    if standardize:
+        # Parseval: (n - 1) var = ||X||^2 = ||DCT(X)||^2, X already centred.
+        std = ((_square_norm(corner) + high) / (n - 1)).sqrt()
+        d = std + _EPS
+        energy = high / d.square()
+    else:
+        energy = high
+    if not need_grad:
+        return energy, None, None
+    bcast = (-1,) + (1,) * len(sig)
+    if standardize:
+        # dP/dW = (2 / d^2) (H - r X), r = d P / ((n - 1) std).
+        r = torch.where(std > 0, d * energy / ((n - 1) * std.clamp_min(torch.finfo(std.dtype).tiny)), 0.0)
+        s = 2.0 / d.square()
+        corner.mul_((-r * s).view(bcast))
+        for t in highs:
+            t.mul_(((1.0 - r) * s).view(bcast))
+        scale = torch.ones_like(energy)
+    else:
+        corner.zero_()
+        scale = torch.full_like(energy, 2.0)
+    return energy, idctn(coef, dim=dims, norm="ortho"), scale
+
+
 class _HighEnergy(torch.autograd.Function):
     """High-frequency energy of every matrix in ``params``; output ``(B,)``, ``B`` matrices in all.
 
     Each tensor of ``params`` holds ``b_i`` matrices of shape ``sig`` (its
-    numel is ``b_i * prod(sig)``); they are centred (or copied) into one
-    stacked buffer ``X`` of shape ``(B, *sig)`` and transformed in one batched
+    numel is ``b_i * prod(sig)``). They are centred (or copied) into chunks
+    of about ``_CHUNK_ELEMENTS`` and each chunk is transformed in one batched
     call. With ``need_grad`` the gradient direction is computed here and the
     backward only scales it by ``grad_output``.
     """
@@ -102,58 +172,50 @@ class _HighEnergy(torch.autograd.Function):
         n = math.prod(sig)
         cdt = compute_dtype(params[0].dtype)
         counts = [p.numel() // n for p in params]
-        dims = tuple(range(-len(sig), 0))
-        bcast = (-1,) + (1,) * len(sig)
+        total = sum(counts)
+        pieces = -(-total // max(1, _CHUNK_ELEMENTS // n))
+        # Equal chunks: the transform's workspace is then reused from one chunk to the next.
+        chunks = _plan_chunks(counts, -(-total // pieces))
+        energies, dirs, scales = [], [], []
         with torch.autocast(params[0].device.type, enabled=False):
-            x = torch.empty((sum(counts), n), dtype=cdt, device=params[0].device)
-            row = 0
-            for p, b in zip(params, counts):
-                v = p.reshape(b, n).to(cdt)
-                dst = x.narrow(0, row, b)
-                if standardize:
-                    torch.sub(v, v.mean(dim=1, keepdim=True), out=dst)
-                else:
-                    dst.copy_(v)
-                row += b
-            x = x.view((-1,) + tuple(sig))
-            coef = dctn(x, dim=dims, norm="ortho")
-            corner = coef[(slice(None),) + tuple(slice(0, math.floor(m * keep_ratio)) for m in sig)]
-            if standardize:
-                low = _square_norm(corner)
-            corner.zero_()
-            high = _square_norm(coef)
-            if standardize:
-                # Parseval: (n - 1) var = ||X||^2 = ||DCT(X)||^2, X already centred.
-                std = ((low + high) / (n - 1)).sqrt()
-                d = std + _EPS
-                energy = high / d.square()
-            else:
-                energy = high
-            if need_grad:
-                h = idctn(coef, dim=dims, norm="ortho")
-                if standardize:
-                    r = torch.where(std > 0, d * energy / ((n - 1) * std.clamp_min(torch.finfo(cdt).tiny)), 0.0)
-                    h.addcmul_(x, r.neg().view(bcast))
-                    scale = 2.0 / d.square()
-                else:
-                    scale = torch.full_like(energy, 2.0)
-                ctx.save_for_backward(h, scale)
-        ctx.counts = counts
+            for chunk in chunks:
+                x = torch.empty((sum(t for _, _, t in chunk), n), dtype=cdt, device=params[0].device)
+                row = 0
+                for i, r0, take in chunk:
+                    v = params[i].reshape(-1, n).narrow(0, r0, take).to(cdt)
+                    dst = x.narrow(0, row, take)
+                    if standardize:
+                        torch.sub(v, v.mean(dim=1, keepdim=True), out=dst)
+                    else:
+                        dst.copy_(v)
+                    row += take
+                e, h, s = _chunk_energy(x.view((-1,) + sig), sig, keep_ratio, standardize, need_grad)
+                energies.append(e)
+                if need_grad:
+                    dirs.append(h)
+                    scales.append(s)
+        if need_grad:
+            ctx.save_for_backward(*dirs, *scales)
+        ctx.chunks = chunks
         ctx.shapes = [p.shape for p in params]
         ctx.dtypes = [p.dtype for p in params]
-        return energy
+        return torch.cat(energies)
 
     @staticmethod
     def backward(ctx, grad_energy):
-        h, scale = ctx.saved_tensors
-        g = (grad_energy.to(scale.dtype) * scale).view((-1,) + (1,) * (h.ndim - 1))
-        grads = []
+        saved = ctx.saved_tensors
+        k = len(ctx.chunks)
+        parts = [[] for _ in ctx.shapes]
         row = 0
-        for b, shape, dtype in zip(ctx.counts, ctx.shapes, ctx.dtypes):
-            part = h.narrow(0, row, b) * g.narrow(0, row, b)
-            grads.append(part.reshape(shape).to(dtype))
-            row += b
-        return (None, None, None, None, *grads)
+        for chunk, h, s in zip(ctx.chunks, saved[:k], saved[k:]):
+            g = (grad_energy.narrow(0, row, h.shape[0]).to(s.dtype) * s).view((-1,) + (1,) * (h.ndim - 1))
+            off = 0
+            for i, _, take in chunk:
+                parts[i].append(h.narrow(0, off, take) * g.narrow(0, off, take))
+                off += take
+            row += h.shape[0]
+        return (None, None, None, None, *[(p[0] if len(p) == 1 else torch.cat(p)).reshape(shape).to(dtype)
+                                          for p, shape, dtype in zip(parts, ctx.shapes, ctx.dtypes)])
 
 
 def _check_keep_ratio(keep_ratio) -> float:
