@@ -13,27 +13,28 @@ correction (as :func:`torch.std`), ``DCT`` the orthonormal 2-D DCT-II
 first ``k_i = floor(n_i * keep_ratio)`` coefficients along each axis. With
 ``standardize=False``, ``Z = W``.
 
-How it is computed, per group of equal-shape parameters stacked into one
-batch ``(B, n1, n2)``: one pass writes the centred ``X = W - mu``; one batched
-:func:`~front_kernels.dctn` gives ``D = DCT(X)`` (so ``DCT(Z) = D / d``); the
-orthonormal transform preserves norms, so ``(n - 1) sigma^2 = ||D||^2``
-(``n = n1 * n2``) and ``P = ||(1 - M_k) o D||^2 / d^2`` is read off the
-high-frequency coefficients directly (no ``||Z||^2 - ||corner||^2``
-cancellation). When a gradient is needed, the kept corner of ``D`` is zeroed
-in place, ``H = IDCT((1 - M_k) o D)`` is one batched
-:func:`~front_kernels.idctn`, and
+How it is computed, per group of equal-shape parameters packed into batches
+``(b, n1, n2)`` (on CPU, chunks of about 16 MB): one pass writes the centred
+``X = W - mu``; one batched :func:`~front_kernels.dctn` gives ``D = DCT(X)``,
+so ``DCT(Z) = D / d``. The transform preserves norms, so ``(n - 1) sigma^2 =
+||D||^2`` (``n = n1 * n2``), and ``P = ||(1 - M_k) o D||^2 / d^2`` is read off
+the high-frequency coefficients directly (no ``||Z||^2 - ||corner||^2``
+cancellation). With ``H = IDCT((1 - M_k) o D)``,
 
 .. math::
 
     \frac{\partial P}{\partial W} = \frac{2}{d^2}\left(H
-        - \frac{d\,P}{(n - 1)\,\sigma}\, X\right),
+        - r X\right), \qquad r = \frac{d\,P}{(n - 1)\,\sigma},
 
 which is ``dP/dZ = 2 H / d`` pulled back through the standardisation: ``H``
-has zero mean (``X`` has no DC term) and ``<H, X> = d^2 P``. The forward
-computes this direction; the backward only scales it by the incoming
-gradient. The cost is thus two full 2-D transforms and a few elementwise
-passes, as for the plain formula's forward and backward, but without its
-chain of autograd nodes; on CPU ``dctn`` / ``idctn`` take the FFT-based
+has zero mean (``X`` has no DC term) and ``<H, X> = d^2 P``. As ``X =
+IDCT(D)``, the bracket is one batched :func:`~front_kernels.idctn` of ``D``
+rescaled in place (high part by ``1 - r``, kept corner by ``-r``). With
+``standardize=False`` the gradient is ``2 IDCT((1 - M_k) o D)``. The forward
+computes the gradient when one is needed; the backward only scales it by the
+incoming gradient. The cost is two full 2-D transforms and a few elementwise
+passes, the transforms of the plain formula's forward and backward, without
+its chain of autograd nodes; on CPU ``dctn`` / ``idctn`` take the FFT-based
 native path (``front_kernels::dct23_cpu``), on CUDA the GPU backends.
 
 Shape rules (METHODS 1.1): 4-D conv ``(o, i, kh, kw)`` -> ``(o*i, kh*kw)``;
@@ -87,10 +88,11 @@ def _square_norm(t: torch.Tensor) -> torch.Tensor:
     return e.sum(dim=-1) if t.ndim == 3 else e
 
 
-# Matrices are transformed a few at a time, parameters of one group packed
-# together: a chunk of about this many elements stays in cache between the
-# passes and is recycled by the allocator (instead of fresh pages faulted in
-# on every call), and each transform call costs about 0.1 ms of dispatch.
+# On CPU the matrices of a group are packed and transformed in equal chunks of
+# at most about this many elements: small enough to stay near the cache and to
+# be recycled by the allocator (a fresh large buffer is faulted in page by
+# page on every call), large enough to amortise the ~0.1 ms of Python dispatch
+# per transform call. On other devices a group is one chunk.
 _CHUNK_ELEMENTS = 1 << 22
 
 
@@ -173,7 +175,8 @@ class _HighEnergy(torch.autograd.Function):
         cdt = compute_dtype(params[0].dtype)
         counts = [p.numel() // n for p in params]
         total = sum(counts)
-        pieces = -(-total // max(1, _CHUNK_ELEMENTS // n))
+        limit = _CHUNK_ELEMENTS if params[0].device.type == "cpu" else total * n
+        pieces = -(-total // max(1, limit // n))
         # Equal chunks: the transform's workspace is then reused from one chunk to the next.
         chunks = _plan_chunks(counts, -(-total // pieces))
         energies, dirs, scales = [], [], []
@@ -341,7 +344,7 @@ class SpectralRegularizer(nn.Module):
             if p.ndim > 4:
                 raise ValueError(f"parameter {name!r} has {p.ndim} dims; the regulariser handles 1 to 4")
             sig = signal_shape(p.shape)
-            if self.standardize and math.prod(sig) < 2:
+            if math.prod(sig) < (2 if self.standardize else 1):
                 continue
             groups.setdefault((sig, p.dtype, p.device), []).append((name, p))
         # Kept out of nn.Module's registries on purpose: the regulariser owns no parameters.

@@ -201,6 +201,15 @@ def test_nearly_constant_float32_weight_is_accurate(spread):
     torch.testing.assert_close(g_got, g_plain32, rtol=0, atol=1e-4 * scale)
 
 
+def test_module_skips_empty_parameters():
+    net = _Net()
+    net.empty = nn.Parameter(torch.zeros(0, 4))
+    for standardize in (True, False):
+        reg = SpectralRegularizer(net, standardize=standardize)
+        assert "empty" not in reg.names and "blocks.0.weight" in reg.names
+        reg().backward()
+
+
 def test_no_grad_value_and_repeated_backward():
     torch.manual_seed(6)
     w = torch.randn(30, 20, dtype=torch.float64, requires_grad=True)
