@@ -25,11 +25,14 @@ NORMS = ("backward", "ortho", "forward")
 SIZES = (1, 2, 3, 4, 5, 8, 16, 17)
 
 
-def test_extension_present_when_required():
-    """In CI (``CI`` set) or with FRONT_KERNELS_REQUIRE_NATIVE=1 the install must have built the extension."""
-    if not (os.environ.get("CI") or os.environ.get("FRONT_KERNELS_REQUIRE_NATIVE") == "1"):
-        pytest.skip("the native extension is optional outside CI (set FRONT_KERNELS_REQUIRE_NATIVE=1 to require it)")
-    assert native.available(), f"front_kernels._cpu is missing: {native.IMPORT_ERROR}"
+def test_extension_required_in_ci_and_default_path_matches_scipy():
+    """In CI (``CI`` set) or with FRONT_KERNELS_REQUIRE_NATIVE=1 the install must have built the
+    extension; anywhere, the default CPU path (native or its pure-torch fallback) gives scipy's numbers."""
+    if os.environ.get("CI") or os.environ.get("FRONT_KERNELS_REQUIRE_NATIVE") == "1":
+        assert native.available(), f"front_kernels._cpu is missing: {native.IMPORT_ERROR}"
+    x = np.random.default_rng(7).standard_normal((3, 10, 12))
+    got = fk.dctn(torch.from_numpy(x), dim=(-2, -1), norm="ortho")
+    assert np.abs(got.numpy() - sfft.dctn(x, axes=(-2, -1), norm="ortho")).max() < 1e-10
 
 
 @pytest.fixture
