@@ -70,13 +70,17 @@ _workspace = threading.local()
 
 
 def _scratch(role: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-    """This thread's reusable buffer for ``role``, viewed as ``shape`` (reallocated when the size changes)."""
+    """This thread's reusable buffer for ``role``, viewed as ``shape``.
+
+    It grows to the largest size asked for, so calls that alternate between
+    shapes (stacked parameters of a model) reuse one allocation.
+    """
     n = math.prod(shape)
     buf = getattr(_workspace, role, None)
-    if buf is None or buf.dtype != dtype or buf.numel() != n:
+    if buf is None or buf.dtype != dtype or buf.numel() < n:
         buf = torch.empty(n, dtype=dtype)
         setattr(_workspace, role, buf)
-    return buf.view(shape)
+    return buf[:n].view(shape)
 
 
 def clear_workspace() -> None:
