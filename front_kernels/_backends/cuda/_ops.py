@@ -28,6 +28,7 @@ import torch
 
 from . import _launch
 from . import _plans as plans
+from ..dct_matrix import dct_matrix_float64
 from ._launch import STD_EPS
 
 FUSED_2D = True  # run multi-level 2-D transforms in one launch when a slice fits in shared memory
@@ -41,69 +42,11 @@ def _contiguous_mat(m: torch.Tensor) -> torch.Tensor:
 # DCT along dims
 
 
-_INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
-
-
-def _cos_pi(num: torch.Tensor, den: int) -> torch.Tensor:
-    """``cos(pi * num / den)`` for integer ``num``, reduced modulo ``2 den`` in exact arithmetic."""
-    return torch.cos(math.pi * torch.remainder(num, 2 * den).to(torch.float64) / den)
-
-
-def _unnormalised(n: int, type: int) -> torch.Tensor:
-    """scipy's un-normalised DCT matrix of ``type`` (``norm='backward'``, forward), float64."""
-    k = torch.arange(n, dtype=torch.int64)[:, None]
-    j = torch.arange(n, dtype=torch.int64)[None, :]
-    if type == 1:
-        c = 2 * _cos_pi(k * j, max(n - 1, 1))
-        c[:, 0] = 1.0
-        c[:, n - 1] = 1.0 - 2.0 * (k[:, 0] % 2).to(torch.float64)
-        return c
-    if type == 2:
-        return 2 * _cos_pi(k * (2 * j + 1), 2 * n)
-    if type == 3:
-        c = 2 * _cos_pi(j * (2 * k + 1), 2 * n)
-        c[:, 0] = 1.0
-        return c
-    return 2 * _cos_pi((2 * j + 1) * (2 * k + 1), 4 * n)
-
-
-def _orthonormal(n: int, type: int) -> torch.Tensor:
-    c = _unnormalised(n, type)
-    if type == 2:
-        c *= math.sqrt(1 / (2 * n))
-        c[0] *= math.sqrt(0.5)
-    elif type == 3:
-        c /= math.sqrt(2 * n)
-        c[:, 0] *= math.sqrt(2.0)
-    elif type == 4:
-        c /= math.sqrt(2 * n)
-    else:
-        c[:, [0, n - 1]] *= math.sqrt(2.0)
-        c[[0, n - 1], :] /= math.sqrt(2.0)
-        c /= math.sqrt(2 * (n - 1))
-    return c
-
-
 @functools.lru_cache(maxsize=64)
 def dct_matrix(n: int, type: int, norm: str, inverse: bool, transpose: bool, device: torch.device) -> torch.Tensor:
-    r"""The float32 ``(n, n)`` matrix ``C`` of ``dct`` (``inverse``: ``idct``) along one dim, with
-    scipy's definitions (see :mod:`front_kernels._backends.reference.dct`), or ``C^T``, on ``device``.
-
-    Un-normalised forward matrices: type 1 :math:`C_{kj} = 1, (-1)^k, 2\cos(\pi kj/(N-1))`
-    for ``j = 0``, ``N-1``, otherwise; type 2 :math:`2\cos(\pi k(2j+1)/(2N))`; type 3
-    :math:`1` for ``j = 0``, else :math:`2\cos(\pi j(2k+1)/(2N))`; type 4
-    :math:`2\cos(\pi(2j+1)(2k+1)/(4N))`. ``idct`` of type ``t`` is the matrix of type
-    1, 3, 2, 4, divided by :math:`2(N-1)` (type 1) or :math:`2N` where ``norm`` puts the factor;
-    ``'ortho'`` scales rows and columns to an orthonormal matrix. Built in float64 with the
-    cosine's argument reduced in integer arithmetic.
-    """
-    t = _INVERSE_TYPE[type] if inverse else type
-    if norm == "ortho":
-        c = _orthonormal(n, t)
-    else:
-        c = _unnormalised(n, t)
-        if (norm == "backward") == inverse:
-            c /= 2 * (n - 1) if type == 1 else 2 * n
+    """The float32 ``(n, n)`` matrix ``C`` of ``dct`` (``inverse``: ``idct``) along one dim, or
+    ``C^T``, on ``device`` (definitions in :mod:`front_kernels._backends.dct_matrix`)."""
+    c = dct_matrix_float64(n, type, norm, inverse)
     return _contiguous_mat((c.t() if transpose else c).to(device))
 
 

@@ -23,68 +23,18 @@ accuracy on a GPU follows ``FRONT_KERNELS_TRITON_FP32_DOT`` (see
 """
 from __future__ import annotations
 
-import math
 
 import torch
 
 from ._runtime import device_cache
+from ..dct_matrix import dct_matrix_float64
 from .axis_matmul import apply_matrices
 
 MATRIX_CACHE_SIZE = 8  # a 16384-point matrix is 1 GiB in float32
-_INVERSE_TYPE = {1: 1, 2: 3, 3: 2, 4: 4}
-
-
-def _cos_pi_ratio(num: torch.Tensor, den: int) -> torch.Tensor:
-    """``cos(pi * num / den)`` for integer ``num``, reduced modulo the period ``2 den`` first."""
-    return torch.cos(math.pi * torch.remainder(num, 2 * den).to(torch.float64) / den)
-
-
-def _raw_matrix(n: int, type: int, device) -> torch.Tensor:
-    k = torch.arange(n, dtype=torch.int64, device=device)[:, None]
-    j = torch.arange(n, dtype=torch.int64, device=device)[None, :]
-    if type == 1:
-        c = 2 * _cos_pi_ratio(k * j, n - 1)
-        c[:, 0] = 1.0
-        c[:, n - 1] = 1.0 - 2.0 * (k[:, 0] % 2).to(torch.float64)
-        return c
-    if type == 2:
-        return 2 * _cos_pi_ratio(k * (2 * j + 1), 2 * n)
-    if type == 3:
-        c = 2 * _cos_pi_ratio(j * (2 * k + 1), 2 * n)
-        c[:, 0] = 1.0
-        return c
-    return 2 * _cos_pi_ratio((2 * j + 1) * (2 * k + 1), 4 * n)
-
-
-def _ortho_matrix(n: int, type: int, device) -> torch.Tensor:
-    c = _raw_matrix(n, type, device)
-    if type == 2:
-        c *= math.sqrt(1 / (2 * n))
-        c[0] *= math.sqrt(0.5)
-    elif type == 3:
-        c *= 1 / math.sqrt(2 * n)
-        c[:, 0] *= math.sqrt(2.0)
-    elif type == 4:
-        c /= math.sqrt(2 * n)
-    else:
-        r2 = math.sqrt(2.0)
-        c[:, [0, n - 1]] *= r2
-        c[[0, n - 1], :] /= r2
-        c /= math.sqrt(2 * (n - 1))
-    return c
-
-
 @device_cache(MATRIX_CACHE_SIZE)
 def dct_matrix(n: int, type: int, norm: str, inverse: bool, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """The ``(n, n)`` matrix of ``dct`` (``inverse=False``) or ``idct`` along one dim."""
-    t = _INVERSE_TYPE[type] if inverse else type
-    if norm == "ortho":
-        c = _ortho_matrix(n, t, device)
-    else:
-        c = _raw_matrix(n, t, device)
-        if (norm == "backward") == inverse:
-            c /= 2 * (n - 1) if type == 1 else 2 * n
-    return c.to(dtype)
+    return dct_matrix_float64(n, type, norm, inverse, device).to(dtype)
 
 
 def _matrix_dtype(dtype: torch.dtype) -> torch.dtype:
