@@ -1,5 +1,5 @@
-// pybind11 module front_kernels._cpu: fused CPU passes around torch.fft for the
-// two-axis DCT-II / DCT-III of front_kernels/_backends/reference/dct2d.py.
+// Fused CPU passes around torch.fft for the two-axis DCT-II / DCT-III of
+// front_kernels/_backends/reference/dct2d.py (bound into front_kernels._cpu by module_cpu.cpp).
 //
 // Every array is C-contiguous with shape (B, N1, N2) (real) or (B, N1, H) (complex,
 // interleaved re/im); pointers arrive as integers, so this module needs neither
@@ -19,11 +19,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common.h"
+
 namespace py = pybind11;
 
 namespace {
 
-template <typename T> T* ptr(uintptr_t p) { return reinterpret_cast<T*>(p); }
+using fk_cpu::check_sizes;
+using fk_cpu::makhoul;
+using fk_cpu::parallel_worth;
+using fk_cpu::ptr;
 
 template <typename T> struct C {
   T re, im;
@@ -45,28 +50,11 @@ template <typename T> std::vector<T> axis_scale(int64_t n, double first, double 
   return s;
 }
 
-inline int64_t makhoul(int64_t i, int64_t n) { return i < (n + 1) / 2 ? 2 * i : 2 * (n - 1 - i) + 1; }
-
-// Below this many elements a parallel region costs more than it saves (and stalls under load).
-inline bool parallel_worth(int64_t b, int64_t n1, int64_t n2) { return b * n1 * n2 >= (int64_t{1} << 15); }
-
-void check_sizes(int64_t b, int64_t n1, int64_t n2) {
-  if (b < 1 || n1 < 1 || n2 < 1) throw std::invalid_argument("batch and both sizes must be positive");
-}
-
 template <typename T> void gather(const T* __restrict x, T* __restrict v, int64_t b, int64_t n1, int64_t n2) {
-  const int64_t even = (n2 + 1) / 2, odd = n2 / 2;
 #pragma omp parallel for schedule(dynamic, 16) if (parallel_worth(b, n1, n2))
   for (int64_t row = 0; row < b * n1; ++row) {
     const int64_t bi = row / n1, i = row % n1;
-    const T* src = x + (bi * n1 + makhoul(i, n1)) * n2;
-    T* dst = v + row * n2;
-    T* tail = dst + n2 - 1;
-    for (int64_t j = 0; j < odd; ++j) {
-      dst[j] = src[2 * j];
-      tail[-j] = src[2 * j + 1];
-    }
-    if (even > odd) dst[odd] = src[2 * odd];
+    fk_cpu::gather_row(x + (bi * n1 + makhoul(i, n1)) * n2, v + row * n2, n2, [](T a) { return a; });
   }
 }
 
@@ -297,8 +285,7 @@ void dct3_pre(const T* x, T* yout, int64_t b, int64_t n1, int64_t n2, double a1,
 
 }  // namespace
 
-PYBIND11_MODULE(_cpu, m) {
-  m.doc() = "Fused CPU passes of the two-axis DCT-II / DCT-III around torch.fft (raw pointers, C-contiguous).";
+void bind_dct2d(py::module_& m) {
   m.def(
       "gather",
       [](uintptr_t x, uintptr_t v, int64_t b, int64_t n1, int64_t n2, bool dbl) {

@@ -1,0 +1,14 @@
+// pybind11 module front_kernels._cpu: fused CPU passes around torch.fft. Pointers arrive as integers
+// (C-contiguous arrays), so the module needs neither torch nor its headers.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void bind_dct2d(py::module_& m);
+void bind_bands(py::module_& m);
+
+PYBIND11_MODULE(_cpu, m) {
+  m.doc() = "Fused CPU passes of the 2-D DCT-II / DCT-III and of the spectral regulariser (raw pointers).";
+  bind_dct2d(m);
+  bind_bands(m);
+}
