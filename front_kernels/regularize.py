@@ -14,12 +14,11 @@ first ``k_i = floor(n_i * keep_ratio)`` coefficients along each axis. With
 ``standardize=False``, ``Z = W``.
 
 How it is computed, per group of equal-shape parameters packed into batches
-``(b, n1, n2)`` (on CPU, chunks of about 16 MB): one pass writes the centred
-``X = W - mu``; one batched :func:`~front_kernels.dctn` gives ``D = DCT(X)``,
-so ``DCT(Z) = D / d``. The transform preserves norms, so ``(n - 1) sigma^2 =
-||D||^2`` (``n = n1 * n2``), and ``P = ||(1 - M_k) o D||^2 / d^2`` is read off
-the high-frequency coefficients directly (no ``||Z||^2 - ||corner||^2``
-cancellation). With ``H = IDCT((1 - M_k) o D)``,
+``(b, n1, n2)``: ``X = W - mu`` is centred first, ``D = DCT(X)`` is one
+batched transform, and ``DCT(Z) = D / d``. The transform preserves norms, so
+``(n - 1) sigma^2 = ||X||^2 = ||D||^2`` (``n = n1 * n2``), and ``P = ||(1 -
+M_k) o D||^2 / d^2`` is summed over the high-frequency coefficients directly
+(no ``||Z||^2 - ||corner||^2`` cancellation). With ``H = IDCT((1 - M_k) o D)``,
 
 .. math::
 
@@ -28,14 +27,26 @@ cancellation). With ``H = IDCT((1 - M_k) o D)``,
 
 which is ``dP/dZ = 2 H / d`` pulled back through the standardisation: ``H``
 has zero mean (``X`` has no DC term) and ``<H, X> = d^2 P``. As ``X =
-IDCT(D)``, the bracket is one batched :func:`~front_kernels.idctn` of ``D``
-rescaled in place (high part by ``1 - r``, kept corner by ``-r``). With
-``standardize=False`` the gradient is ``2 IDCT((1 - M_k) o D)``. The forward
-computes the gradient when one is needed; the backward only scales it by the
-incoming gradient. The cost is two full 2-D transforms and a few elementwise
-passes, the transforms of the plain formula's forward and backward, without
-its chain of autograd nodes; on CPU ``dctn`` / ``idctn`` take the FFT-based
-native path (``front_kernels::dct23_cpu``), on CUDA the GPU backends.
+IDCT(D)``, the bracket is one inverse transform of ``D`` rescaled (high part
+by ``1 - r``, kept corner by ``-r``). With ``standardize=False`` the gradient
+is ``2 IDCT((1 - M_k) o D)``. The forward computes the gradient when one is
+needed, and the backward only scales it by the incoming gradient (or hands it
+over as it is when that is 1: the module folds ``weight`` into the forward).
+The cost is two 2-D transforms, the transforms of the plain formula's forward
+and backward, without its chain of elementwise autograd nodes. (Computing
+only the kept corner ``C_k1 X C_k2^T`` by matrix products, with ``||high||^2 =
+||X||^2 - ||corner||^2``, takes ``O(n1 n2 (k1 + k2))`` multiply-adds against
+the FFT's ``O(n1 n2 log(n1 n2))``: on ViT-S shapes it was slower than the
+plain formula.)
+
+On CPU (float32 / float64 computation, compiled extension present) this runs
+as one custom op, ``front_kernels::spectral_energy_cpu``
+(:mod:`front_kernels._backends.reference.spectral_cpu`): fused C++ passes
+around ``torch.fft`` on cache-sized chunks, with the mean and the norms
+accumulated in float64. Elsewhere (CUDA, or ``FRONT_KERNELS_NATIVE_CPU=0``)
+it runs on :func:`~front_kernels.dctn` / :func:`~front_kernels.idctn` and
+torch ops, in batches of about 16 MB on CPU and one batch per group on other
+devices.
 
 Shape rules (METHODS 1.1): 4-D conv ``(o, i, kh, kw)`` -> ``(o*i, kh*kw)``;
 3-D ``(o, i, k)`` -> ``(o*i, k)``; a matrix with a singleton dim -> 1-D; 1-D
@@ -43,9 +54,11 @@ tensors use the 1-D DCT-II (``k = floor(n * keep_ratio)`` along the one axis).
 
 Precision: float16 / bfloat16 weights are computed in float32 (autocast is
 switched off inside), float64 stays float64; the gradient is returned in the
-weight's dtype. Centring before the transform keeps nearly constant weights
-(``sigma << |mu|``, e.g. norm gains) as accurate as the plain formula; a
-constant weight has ``P = 0`` and a zero gradient. Float64 matches the
+weight's dtype. Centring before the transform, with the mean accumulated in
+float64 (native path) or taken twice (torch path), keeps nearly constant
+weights (``sigma << |mu|``, e.g. norm gains) accurate: better than the plain
+float32 formula, whose float32 mean moves the gradient by ``r / d^2`` per unit
+of rounding. A constant weight has ``P = 0`` and a zero gradient. Float64 matches the
 full-transform formula to ``1e-8``; in float32 the penalty carries the
 transform's relative error (about ``1e-7``).
 """
@@ -58,7 +71,9 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
+from ._backends.reference import spectral_cpu
 from ._checks import check_float_tensor, compute_dtype
+from ._chunks import plan_chunks
 from .transforms.dct import dctn, idctn
 
 _EPS = 1e-8
@@ -94,27 +109,6 @@ def _square_norm(t: torch.Tensor) -> torch.Tensor:
 # page on every call), large enough to amortise the ~0.1 ms of Python dispatch
 # per transform call. On other devices a group is one chunk.
 _CHUNK_ELEMENTS = 1 << 22
-
-
-def _plan_chunks(counts: list[int], per_chunk: int) -> list[list[tuple[int, int, int]]]:
-    """Split ``counts[i]`` matrices of parameter ``i`` into chunks of at most ``per_chunk`` matrices.
-
-    Each chunk is a list of ``(param_index, first_matrix, matrices)``.
-    """
-    chunks, cur, cur_rows = [], [], 0
-    for i, b in enumerate(counts):
-        r0 = 0
-        while r0 < b:
-            take = min(b - r0, per_chunk - cur_rows)
-            cur.append((i, r0, take))
-            cur_rows += take
-            r0 += take
-            if cur_rows == per_chunk:
-                chunks.append(cur)
-                cur, cur_rows = [], 0
-    if cur:
-        chunks.append(cur)
-    return chunks
 
 
 def _chunk_energy(x: torch.Tensor, sig: tuple[int, ...], keep_ratio: float, standardize: bool,
@@ -178,7 +172,7 @@ class _HighEnergy(torch.autograd.Function):
         limit = _CHUNK_ELEMENTS if params[0].device.type == "cpu" else total * n
         pieces = -(-total // max(1, limit // n))
         # Equal chunks: the transform's workspace is then reused from one chunk to the next.
-        chunks = _plan_chunks(counts, -(-total // pieces))
+        chunks = plan_chunks(counts, -(-total // pieces))
         energies, dirs, scales = [], [], []
         with torch.autocast(params[0].device.type, enabled=False):
             for chunk in chunks:
@@ -188,7 +182,10 @@ class _HighEnergy(torch.autograd.Function):
                     v = params[i].reshape(-1, n).narrow(0, r0, take).to(cdt)
                     dst = x.narrow(0, row, take)
                     if standardize:
+                        # Twice: the second mean removes the rounding of the first (its float32
+                        # value is up to half an ulp of |mu| off, which moves the gradient by r / d^2 per unit).
                         torch.sub(v, v.mean(dim=1, keepdim=True), out=dst)
+                        dst.sub_(dst.mean(dim=1, keepdim=True))
                     else:
                         dst.copy_(v)
                     row += take
@@ -229,11 +226,18 @@ def _check_keep_ratio(keep_ratio) -> float:
     return float(keep_ratio)
 
 
-def _stacked_energy(params: list[torch.Tensor], sig: tuple[int, ...], keep_ratio: float,
-                    standardize: bool) -> torch.Tensor:
-    """Energy per matrix of ``params`` (each a whole number of ``sig``-shaped matrices), ``(B,)``."""
+def _stacked_energy(params: list[torch.Tensor], sig: tuple[int, ...], keep_ratio: float, standardize: bool,
+                    scale: float = 1.0) -> torch.Tensor:
+    """``scale`` times the sum of the penalties of every matrix of ``params`` (each a whole number of
+    ``sig``-shaped matrices)."""
     need_grad = torch.is_grad_enabled() and any(p.requires_grad for p in params)
-    return _HighEnergy.apply(tuple(sig), keep_ratio, standardize, need_grad, *params)
+    if spectral_cpu.usable(params):
+        n1, n2 = (1, sig[0]) if len(sig) == 1 else sig
+        k1 = 1 if len(sig) == 1 else math.floor(n1 * keep_ratio)
+        energy, _ = spectral_cpu.spectral_energy(params, n1, n2, k1, math.floor(n2 * keep_ratio), standardize,
+                                                 need_grad, scale)
+        return energy
+    return scale * _HighEnergy.apply(tuple(sig), keep_ratio, standardize, need_grad, *params).sum()
 
 
 def spectral_penalty(weight: torch.Tensor, keep_ratio: float = 0.5, *, standardize: bool = True,
@@ -264,7 +268,7 @@ def spectral_penalty(weight: torch.Tensor, keep_ratio: float = 0.5, *, standardi
     sig = signal_shape(weight.shape[batch_dims:])
     if standardize and math.prod(sig) < 2:
         raise ValueError(f"standardize=True needs at least 2 elements per weight, got shape {tuple(weight.shape)}")
-    return _stacked_energy([weight], sig, keep_ratio, bool(standardize)).sum()
+    return _stacked_energy([weight], sig, keep_ratio, bool(standardize))
 
 
 _Pattern = str | Iterable[str] | Callable[[str, torch.Tensor], bool] | None
@@ -356,9 +360,9 @@ class SpectralRegularizer(nn.Module):
     def forward(self) -> torch.Tensor:
         total = None
         for sig, params in self._groups:
-            e = _stacked_energy(params, sig, self.keep_ratio, self.standardize).sum()
+            e = _stacked_energy(params, sig, self.keep_ratio, self.standardize, self.weight)
             total = e if total is None else total + e
-        return self.weight * total
+        return total
 
     def extra_repr(self) -> str:
         return (f"keep_ratio={self.keep_ratio}, weight={self.weight}, standardize={self.standardize}, "
