@@ -157,7 +157,9 @@ def _with_cpu_extension(exts: list[Extension], cmds: dict) -> tuple[list[Extensi
     except ImportError:
         print("warning: pybind11 not found; front_kernels._cpu is not built", file=sys.stderr)
         return exts, cmds
-    cpu = Extension(CPU_EXT_NAME, sources=["csrc/cpu/module_cpu.cpp", "csrc/cpu/dct2d_cpu.cpp", "csrc/cpu/bands_cpu.cpp"], include_dirs=[pybind11.get_include()],
+    cpu = Extension(CPU_EXT_NAME,
+                    sources=["csrc/cpu/module_cpu.cpp", "csrc/cpu/dct2d_cpu.cpp", "csrc/cpu/bands_cpu.cpp"],
+                    depends=["csrc/cpu/common.h", "csrc/cpu/dct2d.h"], include_dirs=[pybind11.get_include()],
                     language="c++", extra_compile_args=["-O3", "-fopenmp", "-std=c++17", "-fvisibility=hidden"],
                     extra_link_args=["-fopenmp"])
     base = cmds.get("build_ext", build_ext)

@@ -1,5 +1,5 @@
-"""The regulariser's compiled CPU passes (front_kernels._cpu: gather_centred, band_energy,
-scale_bands) against numpy, one pass at a time, including odd sizes and empty bands."""
+"""The regulariser's compiled CPU passes (front_kernels._cpu: gather_centred, dct2_post_bands,
+dct3_pre_bands) against numpy and the plain DCT passes, including odd sizes and empty bands."""
 from __future__ import annotations
 
 import numpy as np
@@ -35,32 +35,61 @@ def test_gather_centred(dtype, b, n1, n2, centre):
     np.testing.assert_allclose(stats[:, 1].numpy(), (v.double().numpy() ** 2).sum(axis=(1, 2)), rtol=1e-13)
 
 
+def _ortho_factors(n1, n2, inverse):
+    from front_kernels._backends.reference.spectral_cpu import _factors
+    return _factors(n1, n2, inverse)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("n1, n2, k1, k2", [(6, 7, 3, 2), (6, 7, 0, 4), (6, 7, 6, 7), (1, 33, 1, 16), (40, 50, 40, 0)])
-def test_band_energy_and_scale_bands(dtype, n1, n2, k1, k2):
+@pytest.mark.parametrize("n1, n2, k1, k2", [(6, 8, 3, 2), (7, 7, 0, 4), (6, 8, 6, 8), (1, 34, 1, 16), (40, 50, 40, 0),
+                                            (5, 9, 2, 9)])
+def test_band_passes_match_the_plain_passes(dtype, n1, n2, k1, k2):
     b = 3
-    x = torch.randn(b, n1, n2, dtype=dtype)
-    xd = x.double().numpy().copy()
+    dbl = dtype == torch.float64
+    spec = torch.fft.rfft2(torch.randn(b, n1, n2, dtype=dtype))
     mask = np.zeros((n1, n2), dtype=bool)
     mask[:k1, :k2] = True
+    # dct2_post_bands = dct2_post, plus the two band energies of its output
+    want = torch.empty(b, n1, n2, dtype=dtype)
+    native._cpu.dct2_post(spec.data_ptr(), want.data_ptr(), b, n1, n2, *_ortho_factors(n1, n2, False), dbl)
+    got = torch.empty_like(want)
     energy = torch.empty(b, 2, dtype=torch.float64)
-    dbl = dtype == torch.float64
-    native._cpu.band_energy(x.data_ptr(), b, n1, n2, k1, k2, energy.data_ptr(), dbl)
-    np.testing.assert_allclose(energy[:, 0].numpy(), (xd ** 2 * mask).sum(axis=(1, 2)), rtol=1e-13, atol=0)
-    np.testing.assert_allclose(energy[:, 1].numpy(), (xd ** 2 * ~mask).sum(axis=(1, 2)), rtol=1e-13, atol=0)
+    native._cpu.dct2_post_bands(spec.data_ptr(), got.data_ptr(), b, n1, n2, *_ortho_factors(n1, n2, False), k1, k2,
+                                energy.data_ptr(), dbl)
+    assert torch.equal(got, want)
+    x = got.double().numpy()
+    np.testing.assert_allclose(energy[:, 0].numpy(), (x ** 2 * mask).sum(axis=(1, 2)), rtol=1e-13, atol=0)
+    np.testing.assert_allclose(energy[:, 1].numpy(), (x ** 2 * ~mask).sum(axis=(1, 2)), rtol=1e-13, atol=0)
+    # dct3_pre_bands = band scaling in place, then dct3_pre
     alpha = torch.tensor([2.0, -0.5, 0.0], dtype=torch.float64)
     beta = torch.tensor([-3.0, 0.25, 1.0], dtype=torch.float64)
-    native._cpu.scale_bands(x.data_ptr(), b, n1, n2, k1, k2, alpha.data_ptr(), beta.data_ptr(), dbl)
-    want = xd * np.where(mask, beta.numpy()[:, None, None], alpha.numpy()[:, None, None])
-    np.testing.assert_allclose(x.double().numpy(), want, rtol=1e-7 if not dbl else 1e-15, atol=0)
+    scaled = torch.from_numpy(x * np.where(mask, beta.numpy()[:, None, None], alpha.numpy()[:, None, None])).to(dtype)
+    for packed in ([True, False] if n2 % 2 == 0 else [False]):
+        width = n2 // 2 if packed else n2 // 2 + 1
+        ctype = torch.complex128 if dbl else torch.complex64
+        want_spec = torch.empty(b, n1, width, dtype=ctype)
+        native._cpu.dct3_pre(scaled.data_ptr(), want_spec.data_ptr(), b, n1, n2, *_ortho_factors(n1, n2, True),
+                             packed, dbl)
+        coef = got.clone()
+        got_spec = torch.empty_like(want_spec)
+        native._cpu.dct3_pre_bands(coef.data_ptr(), got_spec.data_ptr(), b, n1, n2, *_ortho_factors(n1, n2, True),
+                                   packed, k1, k2, alpha.data_ptr(), beta.data_ptr(), dbl)
+        assert torch.equal(coef, scaled)
+        assert torch.equal(got_spec, want_spec)
 
 
 def test_passes_refuse_bad_sizes():
     x = torch.zeros(1, 4, 4)
+    spec = torch.zeros(1, 4, 3, dtype=torch.complex64)
     out = torch.zeros(1, 2, dtype=torch.float64)
+    f = (1.0, 1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="corner"):
-        native._cpu.band_energy(x.data_ptr(), 1, 4, 4, 5, 2, out.data_ptr(), False)
+        native._cpu.dct2_post_bands(spec.data_ptr(), x.data_ptr(), 1, 4, 4, *f, 5, 2, out.data_ptr(), False)
     with pytest.raises(ValueError, match="corner"):
-        native._cpu.scale_bands(x.data_ptr(), 1, 4, 4, 2, -1, out.data_ptr(), out.data_ptr(), False)
+        native._cpu.dct3_pre_bands(x.data_ptr(), spec.data_ptr(), 1, 4, 4, *f, True, 2, -1, out.data_ptr(),
+                                   out.data_ptr(), False)
+    with pytest.raises(ValueError, match="even"):
+        native._cpu.dct3_pre_bands(x.data_ptr(), spec.data_ptr(), 1, 4, 5, *f, True, 2, 2, out.data_ptr(),
+                                   out.data_ptr(), False)
     with pytest.raises(ValueError, match="positive"):
         native._cpu.gather_centred(x.data_ptr(), x.data_ptr(), 0, 4, 4, True, out.data_ptr(), False)

@@ -7,18 +7,20 @@ chunk, with ``n = N1 N2``, the kept corner ``M = [0, k1) x [0, k2)`` and
 
 1. ``gather_centred``: ``X = W - mean(W)`` (or ``X = W`` without
    standardisation) in Makhoul's order, with ``||X||^2`` in float64;
-2. ``D = C X``: ``rfft2`` and ``dct2_post`` (see :mod:`.native`);
-3. ``band_energy``: ``L = ||M o D||^2`` and ``H = ||(1 - M) o D||^2``, both
-   summed directly in float64 (no ``||X||^2 - L`` cancellation);
+2. ``D = C X``: ``rfft2``, then ``dct2_post_bands`` (``dct2_post`` of
+   :mod:`.native`), which also gives
+3. ``L = ||M o D||^2`` and ``H = ||(1 - M) o D||^2``, both summed directly in
+   float64 (no ``||X||^2 - L`` cancellation);
 4. the penalty ``P = H / d^2``, ``d = sqrt(||X||^2 / (n - 1)) + 1e-8`` (or
    ``P = H``).
 
 With a gradient to compute, the same chunk goes on:
 
-5. ``scale_bands``: ``D <- alpha (1 - M) o D + beta M o D`` with
-   ``alpha = (2 / d^2)(1 - r)``, ``beta = -(2 / d^2) r``,
-   ``r = d P / ((n - 1) sigma)`` (or ``alpha = 2``, ``beta = 0``);
-6. ``C^T D``: ``dct3_pre``, the inverse FFT and ``scatter``.
+5. ``D <- alpha (1 - M) o D + beta M o D`` with ``alpha = (2 / d^2)(1 - r)``,
+   ``beta = -(2 / d^2) r``, ``r = d P / ((n - 1) sigma)`` (or ``alpha = 2``,
+   ``beta = 0``), fused into
+6. ``C^T D``: ``dct3_pre_bands`` (``dct3_pre`` of :mod:`.native`), the inverse
+   FFT and ``scatter``.
 
 Step 6 gives ``dP/dW`` (derivation in :mod:`front_kernels.regularize`), which the
 backward scales by the incoming gradient. Every intermediate array lives in a
@@ -108,18 +110,18 @@ def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, sca
         row += take
     spec = torch.fft.rfft2(v)
     coef = native._scratch("spectral_D", (b, n1, n2), cdt)
-    native._cpu.dct2_post(spec.data_ptr(), coef.data_ptr(), b, n1, n2, *_factors(n1, n2, False), dbl)
     bands = torch.empty(2 * b, dtype=torch.float64)
-    native._cpu.band_energy(coef.data_ptr(), b, n1, n2, k1, k2, bands.data_ptr(), dbl)
+    native._cpu.dct2_post_bands(spec.data_ptr(), coef.data_ptr(), b, n1, n2, *_factors(n1, n2, False), k1, k2,
+                                bands.data_ptr(), dbl)
     energies, alphas, betas = _band_scales(stats.tolist(), bands.tolist(), n, standardize, need_grad, scale)
     if not need_grad:
         return math.fsum(energies)
     alpha = torch.tensor(alphas, dtype=torch.float64)
     beta = torch.tensor(betas, dtype=torch.float64)
-    native._cpu.scale_bands(coef.data_ptr(), b, n1, n2, k1, k2, alpha.data_ptr(), beta.data_ptr(), dbl)
     packed = n2 % 2 == 0
     half = native._scratch("spectral_Z", (b, n1, n2 // 2 if packed else n2 // 2 + 1), ctype)
-    native._cpu.dct3_pre(coef.data_ptr(), half.data_ptr(), b, n1, n2, *_factors(n1, n2, True), packed, dbl)
+    native._cpu.dct3_pre_bands(coef.data_ptr(), half.data_ptr(), b, n1, n2, *_factors(n1, n2, True), packed, k1, k2,
+                               alpha.data_ptr(), beta.data_ptr(), dbl)
     if packed:
         out = torch.fft.ifft2(half, norm="forward")
     else:
