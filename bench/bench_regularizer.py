@@ -39,7 +39,7 @@ def vit_s_weights(depth: int, dtype, device) -> nn.Module:
 def plain_penalty(model: nn.Module, keep_ratio: float) -> torch.Tensor:
     total = 0.0
     for p in model.parameters():
-        x = p.float()
+        x = p if p.dtype == torch.float64 else p.float()
         z = (x - x.mean()) / (x.std() + 1e-8)
         coef = dctn(z, norm="ortho")
         mask = torch.ones_like(coef)
