@@ -335,3 +335,17 @@ def test_native_second_backward_refuses_an_updated_weight():
         w.mul_(2.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+@pytest.mark.skipif(not native.available(), reason="front_kernels._cpu is not built")
+def test_native_chunks_larger_than_the_cached_size_use_fresh_buffers(monkeypatch):
+    monkeypatch.setattr(spectral_cpu, "CACHED_ELEMENTS", 100)
+    native.clear_workspace()
+    w = torch.randn(3, 24, 30, dtype=torch.float64, requires_grad=True)
+    got = spectral_penalty(w, 0.5, batch_dims=1)
+    (g_got,) = torch.autograd.grad(got, w)
+    assert not any(role.startswith("spectral_") for role in vars(native._workspace))
+    want = sum(plain_penalty(w[i], 0.5) for i in range(3))
+    (g_want,) = torch.autograd.grad(want, w)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-10)
+    torch.testing.assert_close(g_got, g_want, rtol=1e-10, atol=1e-10)

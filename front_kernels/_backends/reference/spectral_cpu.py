@@ -26,7 +26,8 @@ Step 6 gives ``dP/dW`` (derivation in :mod:`front_kernels.regularize`), which th
 backward scales by the incoming gradient. Every intermediate array lives in a
 per-thread scratch buffer that is reused from chunk to chunk, and a chunk holds
 about ``CHUNK_ELEMENTS`` values (at least one matrix), so the passes between the
-two FFTs run on cached data.
+two FFTs run on cached data (a chunk of more than ``CACHED_ELEMENTS`` values,
+one huge matrix, gets fresh buffers instead).
 
 :func:`spectral_energy` is a ``torch.library`` custom op (fake kernel and
 autograd registered), so it works under ``torch.compile(fullgraph=True)``.
@@ -46,6 +47,11 @@ from .dct import _axis_factors
 # 4.5 times its size in bytes) stay in the last-level cache, and the dispatch of
 # its seven calls (about 65 us in all) stays small next to the transforms.
 CHUNK_ELEMENTS = 1 << 18
+
+# Chunks up to this many elements use the per-thread scratch buffers, which are
+# kept between calls; a larger one (a single huge matrix) gets fresh buffers,
+# so that one embedding table does not pin several copies of itself.
+CACHED_ELEMENTS = 1 << 24
 
 _EPS = 1e-8
 _DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
@@ -67,6 +73,12 @@ def _factors(n1: int, n2: int, inverse: bool) -> tuple[float, float, float, floa
     if n1 > 1:
         first = _axis_factors(n1, t, "ortho", inverse)
     return (*first, *_axis_factors(n2, t, "ortho", inverse))
+
+
+def _buffer(role: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    if math.prod(shape) > CACHED_ELEMENTS:
+        return torch.empty(shape, dtype=dtype)
+    return native._scratch(role, shape, dtype)
 
 
 def _band_scales(stats: list[float], bands: list[float], n: int, standardize: bool, need_grad: bool,
@@ -98,7 +110,7 @@ def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, sca
     dbl = cdt == torch.float64
     ctype = torch.complex128 if dbl else torch.complex64
     item = torch.empty((), dtype=cdt).element_size()
-    v = native._scratch("spectral_v", (b, n1, n2), cdt)
+    v = _buffer("spectral_v", (b, n1, n2), cdt)
     stats = torch.empty(2 * b, dtype=torch.float64)
     row = 0
     for i, r0, take in pieces:
@@ -109,7 +121,7 @@ def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, sca
                                    stats.data_ptr() + 16 * row, dbl)
         row += take
     spec = torch.fft.rfft2(v)
-    coef = native._scratch("spectral_D", (b, n1, n2), cdt)
+    coef = _buffer("spectral_D", (b, n1, n2), cdt)
     bands = torch.empty(2 * b, dtype=torch.float64)
     native._cpu.dct2_post_bands(spec.data_ptr(), coef.data_ptr(), b, n1, n2, *_factors(n1, n2, False), k1, k2,
                                 bands.data_ptr(), dbl)
@@ -119,7 +131,7 @@ def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, sca
     alpha = torch.tensor(alphas, dtype=torch.float64)
     beta = torch.tensor(betas, dtype=torch.float64)
     packed = n2 % 2 == 0
-    half = native._scratch("spectral_Z", (b, n1, n2 // 2 if packed else n2 // 2 + 1), ctype)
+    half = _buffer("spectral_Z", (b, n1, n2 // 2 if packed else n2 // 2 + 1), ctype)
     native._cpu.dct3_pre_bands(coef.data_ptr(), half.data_ptr(), b, n1, n2, *_factors(n1, n2, True), packed, k1, k2,
                                alpha.data_ptr(), beta.data_ptr(), dbl)
     if packed:
