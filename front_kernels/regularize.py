@@ -30,8 +30,9 @@ has zero mean (``X`` has no DC term) and ``<H, X> = d^2 P``. As ``X =
 IDCT(D)``, the bracket is one inverse transform of ``D`` rescaled (high part
 by ``1 - r``, kept corner by ``-r``). With ``standardize=False`` the gradient
 is ``2 IDCT((1 - M_k) o D)``. The forward computes the gradient when one is
-needed, and the backward only scales it by the incoming gradient (or hands it
-over as it is when that is 1: the module folds ``weight`` into the forward).
+needed, and the backward only scales it by the incoming gradient (the native
+CPU path below hands it over unscaled when that is 1, and the module folds
+``weight`` into that forward).
 The cost is two 2-D transforms, the transforms of the plain formula's forward
 and backward, without its chain of elementwise autograd nodes. (Computing
 only the kept corner ``C_k1 X C_k2^T`` by matrix products, with ``||high||^2 =
