@@ -35,6 +35,8 @@ autograd registered), so it works under ``torch.compile(fullgraph=True)``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -103,37 +105,74 @@ def _band_scales(stats: list[float], bands: list[float], n: int, standardize: bo
     return energies, alphas, betas
 
 
-def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, scale, cdt) -> float:
-    """Steps 1-6 of the module doc for one chunk, everything times ``scale``; returns the sum of its penalties."""
-    n = n1 * n2
+@dataclass(frozen=True)
+class _Plan:
+    """What every chunk of one call shares: sizes, kept corner, options, dtypes and axis scales."""
+
+    n1: int
+    n2: int
+    k1: int
+    k2: int
+    standardize: bool
+    need_grad: bool
+    scale: float
+    dtype: torch.dtype
+
+    @property
+    def n(self) -> int:
+        return self.n1 * self.n2
+
+    @cached_property
+    def dbl(self) -> bool:
+        return self.dtype == torch.float64
+
+    @cached_property
+    def ctype(self) -> torch.dtype:
+        return torch.complex128 if self.dbl else torch.complex64
+
+    @cached_property
+    def item(self) -> int:
+        return 8 if self.dbl else 4
+
+    @cached_property
+    def forward(self) -> tuple[float, float, float, float]:
+        return _factors(self.n1, self.n2, False)
+
+    @cached_property
+    def inverse(self) -> tuple[float, float, float, float]:
+        return _factors(self.n1, self.n2, True)
+
+
+def _run_chunk(pieces, params, dirs, plan: _Plan) -> float:
+    """Steps 1-6 of the module doc for one chunk, everything times ``plan.scale``; returns the sum of its
+    penalties."""
+    n1, n2, n, item, dbl = plan.n1, plan.n2, plan.n, plan.item, plan.dbl
     b = sum(take for _, _, take in pieces)
-    dbl = cdt == torch.float64
-    ctype = torch.complex128 if dbl else torch.complex64
-    item = torch.empty((), dtype=cdt).element_size()
-    v = _buffer("spectral_v", (b, n1, n2), cdt)
+    v = _buffer("spectral_v", (b, n1, n2), plan.dtype)
     stats = torch.empty(2 * b, dtype=torch.float64)
     row = 0
     for i, r0, take in pieces:
         src = params[i].detach().reshape(-1, n).narrow(0, r0, take)
-        if src.dtype != cdt or not src.is_contiguous():
-            src = src.to(cdt).contiguous()
-        native._cpu.gather_centred(src.data_ptr(), v.data_ptr() + row * n * item, take, n1, n2, standardize,
+        if src.dtype != plan.dtype or not src.is_contiguous():
+            src = src.to(plan.dtype).contiguous()
+        native._cpu.gather_centred(src.data_ptr(), v.data_ptr() + row * n * item, take, n1, n2, plan.standardize,
                                    stats.data_ptr() + 16 * row, dbl)
         row += take
     spec = torch.fft.rfft2(v)
-    coef = _buffer("spectral_D", (b, n1, n2), cdt)
+    coef = _buffer("spectral_D", (b, n1, n2), plan.dtype)
     bands = torch.empty(2 * b, dtype=torch.float64)
-    native._cpu.dct2_post_bands(spec.data_ptr(), coef.data_ptr(), b, n1, n2, *_factors(n1, n2, False), k1, k2,
+    native._cpu.dct2_post_bands(spec.data_ptr(), coef.data_ptr(), b, n1, n2, *plan.forward, plan.k1, plan.k2,
                                 bands.data_ptr(), dbl)
-    energies, alphas, betas = _band_scales(stats.tolist(), bands.tolist(), n, standardize, need_grad, scale)
-    if not need_grad:
+    energies, alphas, betas = _band_scales(stats.tolist(), bands.tolist(), n, plan.standardize, plan.need_grad,
+                                           plan.scale)
+    if not plan.need_grad:
         return math.fsum(energies)
     alpha = torch.tensor(alphas, dtype=torch.float64)
     beta = torch.tensor(betas, dtype=torch.float64)
     packed = n2 % 2 == 0
-    half = _buffer("spectral_Z", (b, n1, n2 // 2 if packed else n2 // 2 + 1), ctype)
-    native._cpu.dct3_pre_bands(coef.data_ptr(), half.data_ptr(), b, n1, n2, *_factors(n1, n2, True), packed, k1, k2,
-                               alpha.data_ptr(), beta.data_ptr(), dbl)
+    half = _buffer("spectral_Z", (b, n1, n2 // 2 if packed else n2 // 2 + 1), plan.ctype)
+    native._cpu.dct3_pre_bands(coef.data_ptr(), half.data_ptr(), b, n1, n2, *plan.inverse, packed, plan.k1,
+                               plan.k2, alpha.data_ptr(), beta.data_ptr(), dbl)
     if packed:
         out = torch.fft.ifft2(half, norm="forward")
     else:
@@ -148,14 +187,13 @@ def _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, sca
 def _energy_and_directions(params: list[torch.Tensor], n1: int, n2: int, k1: int, k2: int, standardize: bool,
                            need_grad: bool, scale: float) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The custom op's computation, chunk by chunk (see :func:`spectral_energy`)."""
-    cdt = compute_dtype(params[0].dtype)
-    n = n1 * n2
-    counts = [p.numel() // n for p in params]
-    dirs = [torch.empty(p.shape, dtype=cdt) for p in params] if need_grad else []
+    plan = _Plan(n1, n2, k1, k2, standardize, need_grad, scale, compute_dtype(params[0].dtype))
+    counts = [p.numel() // plan.n for p in params]
+    dirs = [torch.empty(p.shape, dtype=plan.dtype) for p in params] if need_grad else []
     total = 0.0
-    for pieces in plan_chunks(counts, max(1, CHUNK_ELEMENTS // n)):
-        total += _run_chunk(pieces, params, dirs, n1, n2, k1, k2, standardize, need_grad, scale, cdt)
-    return torch.tensor(total, dtype=cdt), dirs
+    for pieces in plan_chunks(counts, max(1, CHUNK_ELEMENTS // plan.n)):
+        total += _run_chunk(pieces, params, dirs, plan)
+    return torch.tensor(total, dtype=plan.dtype), dirs
 
 
 if native.available():
