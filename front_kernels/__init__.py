@@ -1,5 +1,6 @@
 """front_kernels: fast DCT / wavelet transforms of tensors and FRONT / BoT
 knowledge transfer between models of different sizes."""
+from ._workspace import clear_workspace
 from .regularize import SpectralRegularizer, spectral_penalty
 from .transfer import BotOptions, FrontOptions, TransferReport, transfer, transfer_report
 from .transforms import (blocked_dct2, blocked_idct2, dct, dctn, dwt, dwt2, dwt_coeff_len, dwt_max_level, dwtn, idct,
@@ -19,4 +20,6 @@ __all__ = [
     # model transfer and the spectral regulariser
     "transfer", "transfer_report", "FrontOptions", "BotOptions", "TransferReport",
     "SpectralRegularizer", "spectral_penalty",
+    # memory
+    "clear_workspace",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 
 # subcommand -> (module, one-line help)
@@ -23,7 +25,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, import just that subcommand's module (the others get a stub)."""
     parser = argparse.ArgumentParser(prog="front-kernels", description="Fast DCT / wavelet transforms and "
                                      "FRONT / BoT knowledge transfer between models of different sizes.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"front-kernels {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, (module, help_text) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text)
         if only is not None and name != only:
@@ -45,11 +49,48 @@ def _unavailable(name: str) -> int:
     return 2
 
 
+TRACEBACK_ENV = "FRONT_KERNELS_TRACEBACK"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; every failure ends in one ``front-kernels <cmd>: error: ...`` line.
+
+    Exit codes: 0 done, 1 error (bad input, I/O failure), 2 usage error,
+    130 Ctrl-C (``interrupted``), 143 SIGTERM. ``FRONT_KERNELS_TRACEBACK=1``
+    re-raises instead, for a traceback.
+    """
     argv = sys.argv[1:] if argv is None else argv
     only = argv[0] if argv and argv[0] in _COMMANDS else None
-    args = build_parser(only).parse_args(argv)
-    return int(args._run(args) or 0)
+    parser = build_parser(only)
+    if not argv:
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
+    prog = f"front-kernels {args.command}"
+    try:
+        return int(args._run(args) or 0)
+    except KeyboardInterrupt as exc:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"{prog}: interrupted" + ("" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"),
+              file=sys.stderr)
+        return 128 + signum
+    except (ValueError, TypeError, OSError, RuntimeError, ImportError, MemoryError) as exc:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        print(f"{prog}: error: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+              f"{TRACEBACK_ENV}=1 shows the traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -319,7 +319,7 @@ class SpectralRegularizer(nn.Module):
     Args:
         model: the module whose parameters are penalised.
         keep_ratio: kept fraction along each axis, in ``[0, 1]``.
-        weight: the multiplier ``lambda``.
+        weight: the multiplier ``lambda >= 0`` (0 turns the penalty off).
         standardize: penalise standardised weights (METHODS 1.1) or raw ones.
         include, exclude: regex / list of regexes / callable, see above.
         include_1d: also penalise 1-D parameters (norm scales, biases).
@@ -331,8 +331,10 @@ class SpectralRegularizer(nn.Module):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
         self.keep_ratio = _check_keep_ratio(keep_ratio)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight):
-            raise ValueError(f"weight must be a finite number, got {weight!r}")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
+                or weight < 0:
+            raise ValueError(f"weight must be a finite number >= 0 (a negative weight rewards high-frequency "
+                             f"energy instead of penalising it), got {weight!r}")
         self.weight = float(weight)
         self.standardize = bool(standardize)
         inc = _matcher(include, "include")

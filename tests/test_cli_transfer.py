@@ -117,23 +117,22 @@ def test_existing_output_is_not_overwritten_unless_asked(bert_source, tmp_path, 
     assert (out / "model.safetensors").is_file() and not (out / "keep.txt").exists()
 
 
-def test_interrupted_write_leaves_no_complete_looking_output(bert_source, tmp_path, monkeypatch):
+def test_interrupted_write_leaves_no_complete_looking_output(bert_source, tmp_path, monkeypatch, capsys):
     src, cfg, _ = bert_source
-    import safetensors.torch as st
-    real = st.save_file
+    from front_kernels.transfer import safetensors_io
+    real = safetensors_io.SafetensorsWriter.close
     calls = []
 
-    def flaky(tensors, filename, metadata=None):
-        calls.append(filename)
+    def flaky(self):
+        calls.append(self.path)
+        real(self)  # the shard is written in full ...
         if len(calls) == 2:
-            real(tensors, filename, metadata=metadata)  # the second shard is written in full ...
-            raise KeyboardInterrupt  # ... and the run is stopped before it is renamed
-        return real(tensors, filename, metadata=metadata)
+            raise KeyboardInterrupt  # ... and the run is stopped before the folder is renamed
 
-    monkeypatch.setattr(st, "save_file", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        main(["transfer", "--source", str(src), "--target", str(cfg), "--out", str(tmp_path / "out"),
-              "--max-shard-size", "20KB", "--no-progress", "--quiet"])
+    monkeypatch.setattr(safetensors_io.SafetensorsWriter, "close", flaky)
+    rc = main(["transfer", "--source", str(src), "--target", str(cfg), "--out", str(tmp_path / "out"),
+               "--max-shard-size", "20KB", "--no-progress", "--quiet"])
+    assert rc == 130 and capsys.readouterr().err == "front-kernels transfer: interrupted\n"
     assert len(calls) == 2
     assert not (tmp_path / "out").exists() and not leftovers(tmp_path, "out")
 

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from conftest import TOL, rel_err
 from front_kernels.transfer import FrontOptions, execute_plan, prepare, transfer_group
+from front_kernels.transfer.api import group_result
 from front_kernels.transfer import streaming
 from front_kernels.transfer.distributed import (DEVICE_ENV, assign_groups, remove_stale_stages,
                                                  write_transfer)
@@ -150,7 +151,7 @@ def test_existing_out_is_refused_before_any_work(gpt2, tmp_path, monkeypatch):
     src, tgt, plan = prepare(source, target)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("x")
-    monkeypatch.setattr(streaming, "execute_plan", None)  # any group run would fail with TypeError
+    monkeypatch.setattr(streaming, "group_result", None)  # any group run would fail with TypeError
     with pytest.raises(ValueError, match="exists and is not empty"):
         write_transfer(plan, src, tgt, tmp_path / "out")
     monkeypatch.undo()
@@ -167,9 +168,9 @@ def test_interrupted_run_leaves_no_output_and_rerun_cleans_stale_stage(gpt2, tmp
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return execute_plan(*args, **kwargs)
+        return group_result(*args, **kwargs)
 
-    monkeypatch.setattr(streaming, "execute_plan", interrupted)
+    monkeypatch.setattr(streaming, "group_result", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_transfer(plan, src, tgt, tmp_path / "out", max_shard_size=1)
     assert os.listdir(tmp_path) == []  # neither the folder nor its staging folder
@@ -200,8 +201,9 @@ def test_bad_source_tensor_fails_with_nothing_written(tmp_path):
 # --- bounded memory ---------------------------------------------------------------------------------
 
 # Runs in a fresh process: a warm-up transfer of a small checkpoint (imports,
-# thread pools), then the address-space cap at the warmed-up size plus MARGIN,
-# then the streamed transfer of the large checkpoint, then, as a control, the
+# thread pools, FFT plans), then the address-space cap at the warmed-up size
+# plus twice the largest group's source + target bytes, then the streamed
+# transfer of a checkpoint several times that size, then, as a control, the
 # in-memory transfer of the same checkpoint, which must fail under the cap.
 CAPPED = textwrap.dedent("""
     import json, resource, sys
@@ -214,19 +216,19 @@ CAPPED = textwrap.dedent("""
             if line.startswith(key + ":"):
                 return int(line.split()[1]) * 1024
 
-    big, small, shapes, out, margin, shard = sys.argv[1:7]
+    big, small, shapes, out, margin, shard, method = sys.argv[1:8]
     shapes = json.load(open(shapes))
     def meta_target(folder, scale):
         names = json.load(open(folder + "/model.safetensors.index.json"))["weight_map"]
         return {n: torch.empty([s // scale for s in shapes[n]], device="meta") for n in names}
-    torch.set_num_threads(1)
-    src, tgt, plan = prepare(small, meta_target(small, 4))
+    torch.set_num_threads(2)
+    src, tgt, plan = prepare(small, meta_target(small, 4), method)
     write_transfer(plan, src, tgt, out + "-warm-up", max_shard_size=int(shard))
     base_vm, base_rss = status("VmSize"), status("VmRSS")
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")  # restart the peak-RSS counter
     resource.setrlimit(resource.RLIMIT_AS, (base_vm + int(margin), resource.RLIM_INFINITY))
-    src, tgt, plan = prepare(big, meta_target(big, 1))
+    src, tgt, plan = prepare(big, meta_target(big, 1), method, streaming=True)
     _, stats = write_transfer(plan, src, tgt, out, max_shard_size=int(shard))
     res = {"base_vm": base_vm, "peak_vm": status("VmPeak"), "base_rss": base_rss, "peak_rss": status("VmHWM"),
            "stats": stats.to_dict()}
@@ -247,37 +249,42 @@ def _synthetic_checkpoint(folder: Path, n_groups: int, layers: int, width: int, 
     suffixes = ["".join(p) for p in itertools.product(string.ascii_lowercase, repeat=2)][:n_groups]
     names = [f"layers.{i}.w_{s}.weight" for i in range(layers) for s in suffixes]
     base = torch.randn(width, width, generator=torch.Generator().manual_seed(0))
-    j = torch.arange(len(names), dtype=torch.float32)[:, None, None]
-    values = base * (1 + j / 7) + j  # one vectorised op: distinct tensors, cheap to make
     weight_map = {}
     for k in range(0, len(names), per_file):
         file = f"model-{k // per_file + 1:05d}.safetensors"
-        save_file({n: values[i] for i, n in enumerate(names[k:k + per_file], k)}, str(folder / file))
+        j = torch.arange(k, min(k + per_file, len(names)), dtype=torch.float32)[:, None, None]
+        values = base * (1 + j / 7) + j  # one vectorised op per file: distinct tensors, cheap to make
+        save_file({n: values[i] for i, n in enumerate(names[k:k + per_file])}, str(folder / file))
         weight_map.update(dict.fromkeys(names[k:k + per_file], file))
     (folder / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
     return names
 
 
-def test_checkpoint_larger_than_the_memory_cap_streams_through(tmp_path):
-    groups, layers, width, out_width = 128, 4, 256, 192
-    margin, shard = 32 * MiB, 2 * MiB
-    names = _synthetic_checkpoint(tmp_path / "big", groups, layers, width, per_file=8)
-    warm_up = _synthetic_checkpoint(tmp_path / "small", 4, layers, width // 4, per_file=8)
+@pytest.mark.parametrize("method, width, out_width", [("front", 512, 384), ("bot", 512, 384),
+                                                       ("front", 384, 512), ("bot", 384, 512)])
+def test_streaming_peak_is_twice_the_largest_group(tmp_path, method, width, out_width):
+    """README bound: peak memory above the idle baseline <= 2 x (largest group's source + target bytes)."""
+    groups, layers, shard = (16 if width > out_width else 24), 12, 8 * MiB
+    group_bytes = layers * (width ** 2 + out_width ** 2) * 4
+    margin = 2 * group_bytes
+    names = _synthetic_checkpoint(tmp_path / "big", groups, layers, width, per_file=24)
+    warm_up = _synthetic_checkpoint(tmp_path / "small", 2, layers, width // 4, per_file=24)
     assert set(warm_up) <= set(names)
     (tmp_path / "shapes.json").write_text(json.dumps({n: [out_width, out_width] for n in names}))
     ckpt = len(names) * width * width * 4
     assert ckpt >= 4 * margin and len(names) * out_width ** 2 * 4 > margin
     env = {**os.environ, "MALLOC_ARENA_MAX": "1", "PYTHONPATH": str(REPO)}  # one malloc arena: cap = heap use
     proc = subprocess.run([sys.executable, "-c", CAPPED, str(tmp_path / "big"), str(tmp_path / "small"),
-                           str(tmp_path / "shapes.json"), str(tmp_path / "out"), str(margin), str(shard)],
+                           str(tmp_path / "shapes.json"), str(tmp_path / "out"), str(margin), str(shard), method],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"\ncheckpoint {ckpt / MiB:.0f} MiB, address-space cap = warmed-up size + {margin / MiB:.0f} MiB; "
-          f"peak above it {(res['peak_vm'] - res['base_vm']) / MiB:.1f} MiB; peak RSS "
-          f"{res['peak_rss'] / MiB:.0f} MiB vs {res['base_rss'] / MiB:.0f} MiB warmed up; "
-          f"{res['stats']['read_GBps']:.3f} GB/s read")
+    print(f"\n{method} {width}->{out_width}: checkpoint {ckpt / MiB:.0f} MiB, group {group_bytes / MiB:.1f} MiB; "
+          f"peak address space {(res['peak_vm'] - res['base_vm']) / MiB:.1f} MiB and peak RSS "
+          f"{(res['peak_rss'] - res['base_rss']) / MiB:.1f} MiB above the warmed-up process; cap "
+          f"{margin / MiB:.1f} MiB")
     assert res["peak_vm"] - res["base_vm"] <= margin
+    assert res["peak_rss"] - res["base_rss"] <= margin
     assert res["stats"]["bytes_read"] == ckpt
     assert "allocate" in res["in_memory"], res["in_memory"]  # the cap binds: all at once does not fit
     out = tmp_path / "out"
@@ -286,9 +293,15 @@ def test_checkpoint_larger_than_the_memory_cap_streams_through(tmp_path):
     # one group, recomputed here, matches what the capped process wrote
     key = "layers.{i}.w_ab.weight"
     members = [key.replace("{i}", str(i)) for i in range(layers)]
-    src = [load_file(str(tmp_path / "big" / f))[n] for n in members
-           for f in [json.loads((tmp_path / "big" / "model.safetensors.index.json").read_text())["weight_map"][n]]]
-    want = transfer_group(key, src, [(out_width, out_width)] * layers, FrontOptions(), names=members)
+    big_index = json.loads((tmp_path / "big" / "model.safetensors.index.json").read_text())["weight_map"]
+    src = [load_file(str(tmp_path / "big" / big_index[n]))[n] for n in members]
+    options = FrontOptions() if method == "front" else streaming_bot_options()
+    want = transfer_group(key, src, [(out_width, out_width)] * layers, options, names=members)
     for n, w in zip(members, want):
         with safe_open(str(out / index["weight_map"][n]), framework="pt") as fh:
             assert rel_err(fh.get_tensor(n), w) <= TOL[torch.float32], n  # other thread count, same maths
+
+
+def streaming_bot_options():
+    from front_kernels.transfer import BotOptions
+    return BotOptions()

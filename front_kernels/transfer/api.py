@@ -5,21 +5,51 @@ from collections.abc import Callable
 
 import torch
 
-from .group import transfer_group
+from .group import compute_dtype_of, read_stack, transfer_stacked
 from .loading import TensorStore, open_tensors
 from .options import make_options
-from .plan import COPY, TRANSFER, TransferPlan, plan_transfer
+from .preflight import check_transfer
+from .plan import TransferPlan, plan_transfer
 from .report import TransferReport
 
 
-def prepare(source, target, method: str = "front", **options):
-    """Open source and target and plan the transfer: ``(source_store, target_store, plan)``."""
+def prepare(source, target, method: str = "front", *, max_memory=None, streaming: bool = False, **options):
+    """Open source and target and plan the transfer: ``(source_store, target_store, plan)``.
+
+    Before anything is computed, :mod:`.preflight` checks that a target built
+    from a config, and the transfer's working set (``streaming``: group by
+    group, else with every output held), fit in ``max_memory`` (bytes or text
+    like ``'8GB'``; default: the memory available now).
+    """
     opts = make_options(method, **options)
-    src = open_tensors(source, "source")
-    tgt = open_tensors(target, "target", build_from_config=True)
+    src = open_tensors(source, "source", max_memory=max_memory)
+    tgt = open_tensors(target, "target", build_from_config=True, max_memory=max_memory)
     plan = plan_transfer(src.shapes, src.dtypes, tgt.shapes, tgt.dtypes, opts, method=method,
                          source_origin=src.origin, target_origin=tgt.origin)
+    check_transfer(plan, src, tgt, max_memory, streaming=streaming)
     return src, tgt, plan
+
+
+def group_result(g, options, source: TensorStore, target: TensorStore, *, read=None, device=None,
+                 clone: bool = True) -> dict[str, torch.Tensor]:
+    """The target tensors of one group plan ``g``, by name.
+
+    Computed groups read their source layers one at a time (``read(store, name)``,
+    default ``store.get(name)``) into one stack on ``device`` (default: the
+    sources' own) and transfer it (:func:`.group.transfer_stacked`); their
+    tensors get the target entry's dtype. Kept and passed entries are the
+    target's own tensors (cloned with ``clone``, so no two entries share memory).
+    """
+    read = read or (lambda store, name: store.get(name))
+    if not g.computes:
+        return {n: (t.detach().clone() if clone else t.detach())
+                for n in g.target_names for t in [read(target, n)]}
+    shape = tuple(source.shapes[g.source_names[0]])
+    cdt = compute_dtype_of(source.dtypes[n] for n in g.source_names)
+    res = transfer_stacked(g.key, lambda: read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device),
+                           (len(g.source_names),) + shape, [g.target_shape] * len(g.target_names), options,
+                           dtype=target.dtypes[g.target_names[0]])
+    return dict(zip(g.target_names, res))
 
 
 def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
@@ -32,20 +62,13 @@ def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
     """
     out: dict[str, torch.Tensor] = {}
     for g in plan.groups:
-        if g.action in (TRANSFER, COPY):
-            srcs = [source.get(n) for n in g.source_names]
-            res = transfer_group(g.key, srcs, [g.target_shape] * len(g.target_names), plan.options,
-                                 names=g.source_names, dtype=target.dtypes[g.target_names[0]])
-            out.update(zip(g.target_names, res))
-        else:
-            for n in g.target_names:
-                out[n] = target.get(n).detach().clone()
+        out.update(group_result(g, plan.options, source, target))
         if on_group is not None:
             on_group(g)
     return {n: out[n] for n in plan.target_order}
 
 
-def transfer(source, target, method: str = "front", *, report: bool = False, **options):
+def transfer(source, target, method: str = "front", *, report: bool = False, max_memory=None, **options):
     """Initialise ``target`` from ``source`` by FRONT (DCT) or BoT (DWT).
 
     ``source``: a state dict, ``nn.Module``, ``.safetensors`` / ``.pt`` / ``.pth``
@@ -59,9 +82,9 @@ def transfer(source, target, method: str = "front", *, report: bool = False, **o
     source has the same group (layers matched by :mod:`.grouping`), the
     target's own value otherwise (no counterpart, ``skip``, a classifier head
     with another class count, non-floating buffers). With ``report=True``
-    returns ``(state_dict, TransferReport)``.
+    returns ``(state_dict, TransferReport)``. ``max_memory``: see :func:`prepare`.
     """
-    src, tgt, plan = prepare(source, target, method, **options)
+    src, tgt, plan = prepare(source, target, method, max_memory=max_memory, **options)
     sd = execute_plan(plan, src, tgt)
     return (sd, TransferReport(plan)) if report else sd
 

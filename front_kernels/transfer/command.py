@@ -16,7 +16,6 @@ are split across the ranks (:mod:`.distributed`).
 from __future__ import annotations
 
 import argparse
-import sys
 
 from .api import prepare
 from .distributed import write_transfer
@@ -49,7 +48,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     c.add_argument("--group-pattern", dest="group_pattern")
     c.add_argument("--seed", type=int)
     o = p.add_argument_group("output")
-    o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size")
+    o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size",
+                   help="largest shard file, e.g. 500MB or 2GiB (default: 5GB)")
+    o.add_argument("--max-memory", dest="max_memory",
+                   help="memory the run may use, e.g. 8GB; checked from shapes before anything is "
+                        "allocated (default: the memory available at start)")
     o.add_argument("--overwrite", action="store_true")
     o.add_argument("--no-progress", action="store_true", dest="no_progress")
     o.add_argument("--quiet", action="store_true", help="do not print the report table")
@@ -65,17 +68,14 @@ def options_from_args(args) -> dict:
 
 
 def run(args) -> int:
-    try:
-        options = options_from_args(args)
-        src, tgt, plan = prepare(args.source, args.target, args.method, **options)
-        report = TransferReport(plan)
-        # group by group, in one process or across torchrun ranks (see .distributed)
-        out, stats = write_transfer(plan, src, tgt, args.out, config=tgt.config, report=report,
-                                    max_shard_size=args.max_shard_size, overwrite=args.overwrite,
-                                    progress=not args.no_progress)
-    except (ValueError, TypeError, OSError, RuntimeError) as exc:
-        print(f"front-kernels transfer: error: {exc}", file=sys.stderr)
-        return 1
+    options = options_from_args(args)
+    src, tgt, plan = prepare(args.source, args.target, args.method, max_memory=args.max_memory, streaming=True,
+                             **options)
+    report = TransferReport(plan)
+    # group by group, in one process or across torchrun ranks (see .distributed)
+    out, stats = write_transfer(plan, src, tgt, args.out, config=tgt.config, report=report,
+                                max_shard_size=args.max_shard_size, overwrite=args.overwrite,
+                                progress=not args.no_progress)
     if stats.rank != 0:
         return 0
     if not args.quiet:

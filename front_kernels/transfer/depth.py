@@ -12,6 +12,7 @@ orthonormal one, ``'amplitude'`` times :math:`\sqrt{L'/L}`.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -61,3 +62,14 @@ def map_depth(c: torch.Tensor, L_target: int, *, mode: str = "zero", band: str =
     if rescale == "amplitude":
         slots = slots * math.sqrt(L_target / L)
     return depth_inverse(slots, rescale)
+
+
+@functools.lru_cache(maxsize=64)
+def depth_matrix(L: int, L_target: int, *, mode: str = "zero", band: str = "first", select_n: int | None = None,
+                 rescale: str = "reference") -> torch.Tensor:
+    """The ``(L_target, L)`` float64 matrix ``M`` with ``map_depth(c) == M @ c`` (along dim 0) for the
+    linear modes ``'zero'`` and ``'consistence'``: ``map_depth`` applied to the identity."""
+    if mode not in ("zero", "consistence"):
+        raise ValueError(f"depth_matrix: mode {mode!r} is not linear (use 'zero' or 'consistence')")
+    return map_depth(torch.eye(L, dtype=torch.float64), L_target, mode=mode, band=band, select_n=select_n,
+                     rescale=rescale)

@@ -6,21 +6,25 @@ plain process it streams the plan group by group (:mod:`.streaming`). Under
 group ``torch.distributed`` sets up from the environment (``nccl`` when CUDA
 is available, else ``gloo``), and:
 
-1. assigns the plan's groups to ranks, balanced by bytes (read + written;
+1. checks ``out`` against the inputs (:func:`.output_folder.check_out`), then
+   assigns the plan's groups to ranks, balanced by bytes (read + written;
    largest group first to the least loaded rank);
-2. rank 0 removes stale staging folders of the same ``--out`` left by killed
-   runs, creates a fresh hidden staging folder ``.<out>.partial-*`` next to
-   ``--out`` and broadcasts its path;
+2. rank 0 takes the lock of ``out`` (one writer per ``out``), removes stale
+   staging folders of the same ``--out`` left by killed runs, creates a fresh
+   hidden staging folder ``.<out>.partial-*`` next to ``--out`` and
+   broadcasts its path (or the reason it could not);
 3. every rank streams its groups into its own shards there;
-4. the ranks exchange their outcome; if any failed, rank 0 deletes the staging
-   folder and every rank raises; otherwise rank 0 writes
+4. every rank records its outcome in the staging folder and the ranks
+   exchange them; if any failed, every rank raises an error that says which
+   rank failed and why (a rank that died without a word is named as such)
+   and rank 0 deletes the staging folder; otherwise rank 0 writes
    ``model.safetensors.index.json``, ``config.json`` and the report, then
    renames the staging folder to ``--out`` in one step.
 
-So ``--out`` exists only when complete: a rank that dies or a run that is
-interrupted leaves at most a hidden staging folder, which the next run into
-the same ``--out`` removes (two runs into one ``--out`` at the same time are
-therefore not supported). Across machines, ``--out`` must be on a file system
+So ``--out`` exists only when complete: an error, Ctrl-C or SIGTERM removes
+the staging folder; a rank or run killed with SIGKILL leaves at most a hidden
+staging folder, which the next run into the same ``--out`` removes once it
+holds the lock. Across machines, ``--out`` must be on a file system
 all ranks share. The ranks produce exactly the tensors a single-process run
 produces (same names, shapes, dtypes and values, given the same number of
 threads per process: ``torchrun`` sets ``OMP_NUM_THREADS=1``); only the cut
@@ -39,13 +43,11 @@ rank ``r`` exit abruptly (``os._exit(3)``) right after its first group.
 from __future__ import annotations
 
 import datetime
-import glob
 import json
 import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -54,9 +56,11 @@ import torch
 
 from .loading import TensorStore
 from .plan import TransferPlan
-from .streaming import ShardWriter, TransferStats, group_read_nbytes, output_nbytes, plan_shards, stream_groups
-from .writing import (REPORT_JSON, REPORT_TEXT, SAFETENSORS_INDEX, _move_into_place, parse_size,
-                      write_text_atomic)
+from .errors import OutputError, Terminated
+from .output_folder import OutLock, check_out, make_stage, publish, remove_stale_stages, write_text
+from .streaming import (ShardWriter, TransferStats, group_read_nbytes, output_layout, output_nbytes, plan_shards,
+                        stream_groups)
+from .writing import REPORT_JSON, REPORT_TEXT, SAFETENSORS_INDEX, parse_size
 
 DEVICE_ENV = "FRONT_KERNELS_TRANSFER_DEVICE"
 EXIT_RANK_ENV = "FRONT_KERNELS_TRANSFER_EXIT_RANK"
@@ -162,40 +166,23 @@ class _TorchDistributed:
             self.dist.destroy_process_group()
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ValueError(f"out {out} exists and is not empty (pass overwrite=True / --overwrite)")
-
-
-def _stage_prefix(out: Path) -> str:
-    return f".{out.name}.partial-"
-
-
-def remove_stale_stages(out) -> list[Path]:
-    """Delete the staging folders of earlier runs into ``out`` (killed or interrupted); returns them."""
-    out = Path(out)
-    stale = [Path(p) for p in glob.glob(os.path.join(glob.escape(str(out.parent)),
-                                                     glob.escape(_stage_prefix(out)) + "*"))]
-    for p in stale:
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-    return stale
-
-
 def _write_metadata(stage: Path, plan: TransferPlan, shards, nbytes, config, report, stats) -> None:
     if len(shards) > 1:
         owner = {n: s.file for s in shards for n in s.names}
         index = {"metadata": {"total_size": sum(nbytes.values())},
                  "weight_map": {n: owner[n] for n in plan.target_order}}
-        write_text_atomic(json.dumps(index, indent=2), stage / SAFETENSORS_INDEX)
+        write_text(json.dumps(index, indent=2), stage / SAFETENSORS_INDEX)
     if config is not None:
-        write_text_atomic(config.to_json_string(use_diff=False), stage / "config.json")
+        write_text(config.to_json_string(use_diff=False), stage / "config.json")
     if report is not None:
-        write_text_atomic(report.table() + "\n" + stats.summary() + "\n", stage / REPORT_TEXT)
-        write_text_atomic(json.dumps({**report.to_dict(), "throughput": stats.to_dict()}, indent=1) + "\n",
-                          stage / REPORT_JSON)
+        write_text(report.table() + "\n" + stats.summary() + "\n", stage / REPORT_TEXT)
+        write_text(json.dumps({**report.to_dict(), "throughput": stats.to_dict()}, indent=1) + "\n",
+                   stage / REPORT_JSON)
+
+
+def input_paths(source: TensorStore, target: TensorStore) -> list[tuple[str, Path]]:
+    """``(role, path)`` of every file and folder the two stores read."""
+    return [("source", Path(p)) for p in source.paths] + [("target", Path(p)) for p in target.paths]
 
 
 def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore, out, *, config=None,
@@ -211,21 +198,23 @@ def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore,
 
     Returns ``(out, stats)``; ``stats.rank`` says which rank this is, and on
     rank 0 ``stats`` holds the counters of all ranks summed (``per_rank``
-    lists each). Raises ``ValueError`` for an ``out`` that exists and is not
-    empty (unless ``overwrite``) before anything runs; on any failure no
-    ``out`` is created or replaced.
+    lists each). Raises :class:`~.errors.OutputError` before anything runs for
+    an ``out`` that overlaps an input (equal, containing or inside, also
+    through symlinks, whatever ``overwrite`` says), exists and is not empty
+    (unless ``overwrite``), or is being written by another run; on any
+    failure, Ctrl-C or SIGTERM no ``out`` is created or replaced and no
+    staging folder is left.
     """
     t_start = time.perf_counter()
-    out = Path(out)
     limit = parse_size(max_shard_size)
-    _check_out(out, overwrite)
+    out = check_out(out, input_paths(source, target), overwrite)
     rank, world, local_rank = world_from_env()
     device = torch.device(device) if device is not None else compute_device(local_rank)
     comm = _Local() if world == 1 else _TorchDistributed(rank, world, device)
-    unwind_on_sigterm = world > 1 and threading.current_thread() is threading.main_thread()
+    unwind_on_sigterm = threading.current_thread() is threading.main_thread()
     if unwind_on_sigterm:
-        # torchrun stops the other ranks with SIGTERM when one fails: unwind, so rank 0 removes the stage
-        previous_sigterm = signal.signal(signal.SIGTERM, _raise_system_exit)
+        # SIGTERM (torchrun stopping the other ranks, kill, a job scheduler) unwinds like Ctrl-C
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start)
     finally:
@@ -234,36 +223,88 @@ def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore,
             signal.signal(signal.SIGTERM, previous_sigterm if previous_sigterm is not None else signal.SIG_DFL)
 
 
-def _raise_system_exit(signum, frame):
-    raise SystemExit(128 + signum)
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
+
+
+def _start(out: Path, comm) -> tuple[Path, OutLock | None]:
+    """Rank 0 locks ``out`` and makes the staging folder; every rank gets its path or rank 0's error."""
+    lock = None
+    reply = None
+    if comm.rank == 0:
+        try:
+            lock = OutLock(out).acquire()
+            remove_stale_stages(out)
+            reply = ("ok", str(make_stage(out)))
+        except OutputError as exc:
+            if lock is not None:
+                lock.release()
+            if comm.world == 1:
+                raise
+            reply = ("error", str(exc))
+    kind, text = comm.broadcast(reply)
+    if kind == "error":
+        if comm.rank == 0:
+            raise OutputError(text)
+        raise OutputError(f"rank 0 could not start: {text}")
+    return Path(text), lock
+
+
+_OUTCOMES = ".ranks"
+
+
+def _record_outcome(stage: Path, rank: int, error) -> None:
+    folder = stage / _OUTCOMES
+    folder.mkdir(exist_ok=True)
+    write_text(json.dumps({"error": None if error is None else f"{type(error).__name__}: {error}"}),
+               folder / f"{rank}.json")
+
+
+def _recorded_failures(stage: Path, world: int) -> list[tuple[int, str]]:
+    """What the outcome files say when a collective broke: which ranks failed, and how."""
+    failed = []
+    for r in range(world):
+        try:
+            msg = json.loads((stage / _OUTCOMES / f"{r}.json").read_text())["error"]
+        except (OSError, ValueError, KeyError):
+            msg = "it stopped without reporting (killed, or crashed hard; see that rank's own output)"
+        if msg is not None:
+            failed.append((r, msg))
+    return failed
 
 
 def _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start):
     rank, world = comm.rank, comm.world
+    layout = output_layout(plan, target)
     nbytes = output_nbytes(plan, target)
     costs = [group_read_nbytes(g, source, target) + sum(nbytes[n] for n in g.target_names) for g in plan.groups]
     mine = assign_groups(costs, world)
     rank_names = [[n for i in idx for n in plan.groups[i].target_names] for idx in mine]
     shards = plan_shards(rank_names, nbytes, limit)
+    target.release([n for g in plan.groups if g.computes for n in g.target_names])
 
-    stage = None
-    if rank == 0:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(out)
-        stage = tempfile.mkdtemp(prefix=_stage_prefix(out), dir=out.parent)
+    stage, lock = _start(out, comm)
     try:
-        stage = Path(comm.broadcast(stage))
         stats = TransferStats(rank=rank, ranks=world)
         error = None
         try:
             _stream_share(plan, source, target, [plan.groups[i] for i in mine[rank]], stage,
-                          [s for s in shards if s.rank == rank], nbytes, stats, device, progress and rank == 0)
+                          [s for s in shards if s.rank == rank], nbytes, layout, stats, device,
+                          progress and rank == 0, out)
         except Exception as exc:
             if world == 1:
                 raise
             error = exc
         stats.wall_s = time.perf_counter() - t_start
-        outcomes = comm.all_gather((rank, None if error is None else f"{type(error).__name__}: {error}", stats))
+        if world > 1:
+            _record_outcome(stage, rank, error)
+        try:
+            outcomes = comm.all_gather((rank, None if error is None else f"{type(error).__name__}: {error}",
+                                        stats))
+        except Exception as exc:  # a rank died: the collective breaks on the others
+            failed = _recorded_failures(stage, world)
+            raise RuntimeError("; ".join(f"rank {r} failed: {msg}" for r, msg in failed) or
+                               f"the ranks lost contact: {exc}") from None
         failed = [(r, msg) for r, msg, _ in outcomes if msg is not None]
         if error is not None:
             raise error
@@ -271,13 +312,20 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
             raise RuntimeError("; ".join(f"rank {r} failed: {msg}" for r, msg in failed))
         total = TransferStats.merged([s for _, _, s in outcomes], wall_s=time.perf_counter() - t_start)
         if rank == 0:
-            _write_metadata(stage, plan, shards, nbytes, config, report, total)
-            _move_into_place(stage, out)
+            shutil.rmtree(stage / _OUTCOMES, ignore_errors=True)
+            try:
+                _write_metadata(stage, plan, shards, nbytes, config, report, total)
+            except OSError as exc:
+                raise OutputError(f"cannot write out folder {out}: {exc.strerror or exc}") from None
+            publish(stage, out)
         comm.barrier()
     except BaseException:
-        if rank == 0 and stage is not None:
+        if rank == 0:
             shutil.rmtree(stage, ignore_errors=True)
         raise
+    finally:
+        if lock is not None:
+            lock.release()
     return out, (total if rank == 0 else _own_stats(total, rank))
 
 
@@ -286,7 +334,7 @@ def _own_stats(total: TransferStats, rank: int) -> TransferStats:
     return TransferStats(**{k: v for k, v in mine.items() if k in TransferStats.__dataclass_fields__})
 
 
-def _stream_share(plan, source, target, groups, stage, shards, nbytes, stats, device, progress):
+def _stream_share(plan, source, target, groups, stage, shards, nbytes, layout, stats, device, progress, out):
     from tqdm import tqdm
     exit_rank = os.environ.get(EXIT_RANK_ENV, "")
 
@@ -294,7 +342,11 @@ def _stream_share(plan, source, target, groups, stage, shards, nbytes, stats, de
         if exit_rank != "" and int(exit_rank) == stats.rank and k == 0:
             os._exit(3)
 
-    writer = ShardWriter(stage, shards, nbytes, stats)
-    with tqdm(total=len(groups), desc="groups", unit="group", disable=not progress, file=sys.stderr) as bar:
-        stream_groups(plan, source, target, groups, writer, stats, device,
-                      on_group=lambda g: bar.update(1), after_group=after_group)
+    writer = ShardWriter(stage, shards, nbytes, stats, layout, out=out)
+    try:
+        with tqdm(total=len(groups), desc="groups", unit="group", disable=not progress, file=sys.stderr) as bar:
+            stream_groups(plan, source, target, groups, writer, stats, device,
+                          on_group=lambda g: bar.update(1), after_group=after_group)
+    except BaseException:
+        writer.abort()
+        raise

@@ -9,9 +9,11 @@ layers of another:
 2. :math:`C_l = \mathrm{DCT}(Z_l)` over every signal axis (only the hidden
    axis of MLP weights with ``mlp_dct='1d'``), cropped to the first
    ``max(1, floor(n * keep_ratio))`` coefficients per transformed axis;
-3. repeated groups: depth mapping :func:`.depth.map_depth` ``L -> L'``;
-   (an axis whose size does not change and whose coefficients are all kept is
-   not transformed: its DCT and inverse cancel exactly);
+3. repeated groups: depth mapping :func:`.depth.map_depth` ``L -> L'``
+   (modes ``zero`` and ``consistence``: one ``(L', L)`` matrix product along
+   depth, :func:`.depth.depth_matrix`); an axis whose size does not change and
+   whose coefficients are all kept is not transformed (its DCT and inverse
+   cancel exactly);
 4. every target layer ``j``: crop / zero-pad to the target's signal shape,
    inverse DCT at that size, rescale, then
    :math:`W'_j = Y_j \sigma_{l} + \mu_{l}` with ``l = min(j, L-1)``.
@@ -26,8 +28,10 @@ import math
 
 import torch
 
+CHUNK_NUMEL = 1 << 18  # layers transformed per call: at most this many elements (1 MiB in float32)
+
 from ..transforms import dctn, idctn
-from .depth import map_depth
+from .depth import depth_matrix, map_depth
 from .options import FrontOptions
 from .shapes import fit, mlp_hidden_axis, signal_shape
 
@@ -37,6 +41,31 @@ def standardise(w: torch.Tensor) -> tuple[torch.Tensor, float, float]:
     mean = w.mean()
     std = w.std() if w.numel() > 1 else w.new_zeros(())
     return (w - mean) / (std + 1e-8), mean, std
+
+
+def standardise_layers_(x: torch.Tensor) -> tuple[list, list]:
+    """Standardise every ``x[l]`` in place (as :func:`standardise`); returns the per-layer means and stds."""
+    means, stds = [], []
+    for w in x:
+        mean = w.mean()
+        std = w.std() if w.numel() > 1 else w.new_zeros(())
+        w.sub_(mean).div_(std + 1e-8)
+        means.append(mean)
+        stds.append(std)
+    return means, stds
+
+
+def restandardise_(y: torch.Tensor) -> torch.Tensor:
+    """``y`` to zero mean and unit std in place (std unbiased; 0 for one element)."""
+    mean = y.mean()
+    std = y.std() if y.numel() > 1 else torch.zeros_like(mean)
+    return y.sub_(mean).div_(std + 1e-8)
+
+
+def layer_chunks(n_layers: int, layer_numel: int, budget: int = CHUNK_NUMEL) -> list[slice]:
+    """Consecutive layer ranges of at most ``budget`` elements (at least one layer each)."""
+    step = max(1, budget // max(1, layer_numel))
+    return [slice(i, min(i + step, n_layers)) for i in range(0, n_layers, step)]
 
 
 def spectral_forward(z: torch.Tensor, dims, rescale: str) -> torch.Tensor:
@@ -55,14 +84,6 @@ def spectral_inverse(c: torch.Tensor, dims, rescale: str) -> torch.Tensor:
     return idctn(c, dim=dims, norm="ortho")
 
 
-def restandardise(y: torch.Tensor, dims) -> torch.Tensor:
-    """Each leading slice of ``y`` to zero mean and unit std over ``dims``."""
-    mean = y.mean(dim=dims, keepdim=True)
-    n = math.prod(y.shape[d] for d in dims)
-    std = y.std(dim=dims, keepdim=True) if n > 1 else torch.zeros_like(mean)
-    return (y - mean) / (std + 1e-8)
-
-
 def transformed_axes(name: str, ndim: int, options: FrontOptions) -> tuple[int, ...]:
     """Signal axes (0-based, of the signal view) that the per-tensor DCT acts on."""
     if options.mlp_dct == "1d" and ndim == 2:
@@ -72,48 +93,66 @@ def transformed_axes(name: str, ndim: int, options: FrontOptions) -> tuple[int, 
     return tuple(range(ndim))
 
 
-def front_group(key: str, sources, target_shapes, options: FrontOptions, *,
-                compute_dtype: torch.dtype = torch.float32,
+def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions, *,
                 generator: torch.Generator | None = None) -> list[torch.Tensor]:
-    """FRONT of one group: ``L`` source tensors -> ``len(target_shapes)`` tensors.
+    """FRONT of one group: the stacked source layers ``x`` (``(L, *shape)``, floating; overwritten)
+    -> ``len(target_shapes)`` separate tensors of ``x``'s dtype.
 
-    ``sources`` share one shape, ``target_shapes`` share one shape; a group of
-    one (``len == 1`` on both sides and no ``{i}`` in ``key``) skips the depth
-    step. Returns tensors of ``compute_dtype``.
+    ``x`` may be a zero-argument callable returning the stack: this function then
+    holds its only reference and frees it once the forward transform is done.
+
+    A group of one (``L == len(target_shapes) == 1``) skips the depth step.
+    Memory: ``x``, the kept coefficients of every layer and the outputs, plus the
+    workspace of one chunk of layers (:data:`CHUNK_NUMEL`); the depth map of the
+    ``zero`` and ``consistence`` modes is one small ``(L', L)`` matrix product.
     """
-    L, L_t = len(sources), len(target_shapes)
-    sig_s = signal_shape(sources[0].shape)
+    x = x() if callable(x) else x
+    L, L_t = x.shape[0], len(target_shapes)
+    sig_s = signal_shape(x.shape[1:])
     sig_t = signal_shape(target_shapes[0])
     nd = len(sig_s)
     keep = {a: max(1, math.floor(sig_s[a] * options.keep_ratio)) for a in range(nd)}
     # An axis whose size is unchanged and fully kept round-trips exactly: it is not transformed.
     axes = tuple(a for a in transformed_axes(key, nd, options) if not (sig_s[a] == sig_t[a] == keep[a]))
     dims = tuple(a + 1 for a in axes)
+    depth = L != L_t or (options.select_n is not None and options.select_n < L)
+    # Coefficients past the target size are dropped by the final crop; the random depth mode draws its
+    # fill from the statistics of the whole kept block, so it keeps them until after the depth map.
+    crop = {a: keep[a] if a in axes else sig_s[a] for a in range(nd)}
+    if not (depth and options.depth_mode == "random"):
+        crop = {a: min(n, sig_t[a]) for a, n in crop.items()}
 
-    zs, means, stds = [], [], []
-    for w in sources:
-        z, m, s = standardise(w.to(compute_dtype))
-        zs.append(z.reshape(sig_s))
-        means.append(m)
-        stds.append(s)
-    c = spectral_forward(torch.stack(zs), dims, options.rescale)
-    for a, d in zip(axes, dims):
-        c = fit(c, d, keep[a])
+    means, stds = standardise_layers_(x)
+    z = x.reshape((L,) + sig_s)
+    c = z.new_empty((L,) + tuple(crop[a] for a in range(nd)))
+    for part in layer_chunks(L, math.prod(sig_s)):
+        block = spectral_forward(z[part], dims, options.rescale)
+        c[part] = block[(slice(None),) + tuple(slice(0, crop[a]) for a in range(nd))]
+        del block
+    del z, x
 
-    if L != L_t or (options.select_n is not None and options.select_n < L):
-        c = map_depth(c, L_t, mode=options.depth_mode, band=options.depth_band, select_n=options.select_n,
-                      rescale=options.rescale, generator=generator)
+    if depth:
+        if options.depth_mode == "random":
+            c = map_depth(c, L_t, mode="random", band=options.depth_band, select_n=options.select_n,
+                          rescale=options.rescale, generator=generator)
+        else:
+            m = depth_matrix(L, L_t, mode=options.depth_mode, band=options.depth_band, select_n=options.select_n,
+                             rescale=options.rescale).to(c.dtype)
+            c = torch.tensordot(m.to(c.device), c, dims=1)
 
-    for a in range(nd):
-        c = fit(c, a + 1, sig_t[a])
-    if options.rescale == "amplitude":
-        c = c * math.sqrt(math.prod(sig_t[a] / sig_s[a] for a in axes))
-    y = spectral_inverse(c, dims, options.rescale)
-    if options.rescale == "std":
-        y = restandardise(y, tuple(range(1, nd + 1)))
-
+    scale = math.sqrt(math.prod(sig_t[a] / sig_s[a] for a in axes)) if options.rescale == "amplitude" else 1.0
     out = []
     for j in range(L_t):
+        cj = c[j]
+        for a in range(nd):
+            cj = fit(cj, a, sig_t[a])
+        if scale != 1.0:
+            cj = cj * scale
+        y = spectral_inverse(cj, axes, options.rescale)
+        if y.untyped_storage().data_ptr() == c.untyped_storage().data_ptr():
+            y = y.clone(memory_format=torch.contiguous_format)  # every output owns its memory
+        if options.rescale == "std":
+            restandardise_(y)
         l = min(j, L - 1)
-        out.append((y[j] * stds[l] + means[l]).reshape(tuple(target_shapes[j])))
+        out.append(y.mul_(stds[l]).add_(means[l]).reshape(tuple(target_shapes[j])))
     return out

@@ -26,43 +26,73 @@ def _member_names(key, names, n):
     return list(names) if names is not None else [key.replace(LAYER_PLACEHOLDER, str(k)) for k in range(n)]
 
 
-def check_group(key: str, sources, target_shapes, names=None) -> None:
-    """Raise ``ValueError`` naming the tensor when a group cannot be transferred."""
-    if len(sources) == 0:
-        raise ValueError(f"group {key!r}: no source tensors")
+def check_member(name: str, w, shape0) -> None:
+    """Raise naming the tensor when one source layer cannot be transferred."""
+    if not isinstance(w, torch.Tensor) or not w.is_floating_point():
+        raise TypeError(f"source tensor {name!r} must be a floating tensor, got "
+                        f"{getattr(w, 'dtype', type(w).__name__)}")
+    if tuple(w.shape) != tuple(shape0):
+        raise ValueError(f"the layers of its group disagree in shape: source tensor {name!r} is "
+                         f"{tuple(w.shape)}, the first layer {tuple(shape0)}")
+    if w.numel() == 0:
+        raise ValueError(f"source tensor {name!r} is empty")
+    if not torch.isfinite(w).all():
+        raise ValueError(f"source tensor {name!r} holds non-finite values (nan or inf)")
+
+
+def check_targets(key: str, source_shape, target_shapes) -> None:
+    """Raise when the target shapes of a group disagree, or differ in rank from the source's signal view."""
     if len(target_shapes) == 0:
         raise ValueError(f"group {key!r}: no target shapes")
-    names = _member_names(key, names, len(sources))
-    shape0 = tuple(sources[0].shape)
-    for n, w in zip(names, sources):
-        if not isinstance(w, torch.Tensor) or not w.is_floating_point():
-            raise TypeError(f"source tensor {n!r} must be a floating tensor, got "
-                            f"{getattr(w, 'dtype', type(w).__name__)}")
-        if tuple(w.shape) != shape0:
-            raise ValueError(f"group {key!r}: the layers disagree in shape: {names[0]!r} is {shape0}, "
-                             f"{n!r} is {tuple(w.shape)}")
-        if w.numel() == 0:
-            raise ValueError(f"source tensor {n!r} is empty")
-        if not torch.isfinite(w).all():
-            raise ValueError(f"source tensor {n!r} holds non-finite values (nan or inf)")
     t0 = tuple(target_shapes[0])
     for t in target_shapes:
         if tuple(t) != t0:
             raise ValueError(f"group {key!r}: the target layers disagree in shape: {t0} and {tuple(t)}")
-    if len(signal_shape(shape0)) != len(signal_shape(t0)):
-        raise ValueError(f"group {key!r}: source shape {shape0} and target shape {t0} have "
+    if len(signal_shape(source_shape)) != len(signal_shape(t0)):
+        raise ValueError(f"group {key!r}: source shape {tuple(source_shape)} and target shape {t0} have "
                          f"different ranks, cannot transfer")
+
+
+def check_group(key: str, sources, target_shapes, names=None) -> None:
+    """Raise ``ValueError`` naming the tensor when a group cannot be transferred."""
+    if len(sources) == 0:
+        raise ValueError(f"group {key!r}: no source tensors")
+    names = _member_names(key, names, len(sources))
+    shape0 = tuple(getattr(sources[0], "shape", ()))
+    for n, w in zip(names, sources):
+        check_member(n, w, shape0)
+    check_targets(key, shape0, target_shapes)
     if LAYER_PLACEHOLDER not in key and (len(sources) != 1 or len(target_shapes) != 1):
         raise ValueError(f"group {key!r} has no layer index but {len(sources)} source / "
                          f"{len(target_shapes)} target members")
 
 
-def is_plain_copy(sources, target_shapes, options) -> bool:
+def compute_dtype_of(dtypes) -> torch.dtype:
+    """float64 when any source is float64, else float32."""
+    return torch.float64 if any(d == torch.float64 for d in dtypes) else torch.float32
+
+
+def read_stack(read, names, shape, dtype: torch.dtype, device=None) -> torch.Tensor:
+    """``(L, *shape)`` tensor of ``dtype`` holding ``read(name)`` for every name, one layer in memory at a time
+    besides the stack; every layer is checked (:func:`check_member`). ``device``: where the stack lives
+    (default: the first layer's device)."""
+    x = None
+    for i, n in enumerate(names):
+        w = read(n)
+        check_member(n, w, shape)
+        if x is None:
+            x = torch.empty((len(names),) + tuple(shape), dtype=dtype, device=w.device if device is None else device)
+        x[i].copy_(w)
+        del w
+    return x
+
+
+def is_plain_copy(n_sources: int, source_shape, target_shapes, options) -> bool:
     """True when the transfer is the identity (same shapes and depth, nothing dropped)."""
-    if len(sources) != len(target_shapes) or tuple(sources[0].shape) != tuple(target_shapes[0]):
+    if n_sources != len(target_shapes) or tuple(source_shape) != tuple(target_shapes[0]):
         return False
     if isinstance(options, FrontOptions):
-        return options.keep_ratio == 1 and (options.select_n is None or options.select_n >= len(sources))
+        return options.keep_ratio == 1 and (options.select_n is None or options.select_n >= n_sources)
     return True
 
 
@@ -81,15 +111,25 @@ def transfer_group(key: str, sources, target_shapes, options, *, names=None,
     if not isinstance(options, (FrontOptions, BotOptions)):
         raise TypeError(f"options must be FrontOptions or BotOptions, got {type(options).__name__}")
     check_group(key, sources, target_shapes, names)
-    cdt = torch.float64 if any(w.dtype == torch.float64 for w in sources) else torch.float32
-    out_dtype = dtype or cdt
-    if is_plain_copy(sources, target_shapes, options):
-        return [w.detach().to(out_dtype, copy=True) for w in sources]
-    sources = [w.detach() for w in sources]
+    cdt = compute_dtype_of(w.dtype for w in sources)
+    return transfer_stacked(key, lambda: torch.stack([w.detach().to(cdt) for w in sources]),
+                            (len(sources),) + tuple(sources[0].shape), target_shapes, options, dtype=dtype or cdt)
+
+
+def transfer_stacked(key: str, load, stack_shape, target_shapes, options, *,
+                     dtype: torch.dtype) -> list[torch.Tensor]:
+    """:func:`transfer_group` of checked source layers: ``load()`` returns them stacked, a float32 or
+    float64 tensor of shape ``stack_shape`` = ``(L, *shape)`` that the transfer owns and overwrites
+    (it is freed as soon as the forward transform is done). Returns ``L'`` separate tensors of ``dtype``."""
+    n, shape = stack_shape[0], tuple(stack_shape[1:])
+    check_targets(key, shape, target_shapes)
+    if LAYER_PLACEHOLDER not in key and (n != 1 or len(target_shapes) != 1):
+        raise ValueError(f"group {key!r} has no layer index but {n} source / "
+                         f"{len(target_shapes)} target members")
+    if is_plain_copy(n, shape, target_shapes, options):
+        return [w.to(dtype, copy=True) for w in load()]
     if isinstance(options, FrontOptions):
-        out = front_group(key, sources, target_shapes, options, compute_dtype=cdt,
-                          generator=group_generator(key, options.seed))
+        out = front_group(key, load, target_shapes, options, generator=group_generator(key, options.seed))
     else:
-        out = bot_group(key, sources, target_shapes, options, repeated=LAYER_PLACEHOLDER in key,
-                        compute_dtype=cdt)
-    return [t.to(out_dtype).contiguous() for t in out]
+        out = bot_group(key, load, target_shapes, options, repeated=LAYER_PLACEHOLDER in key)
+    return [t.to(dtype).contiguous() for t in out]

@@ -8,7 +8,6 @@ share of its standardised energy in the kept low-frequency block
 from __future__ import annotations
 
 import argparse
-import sys
 
 from .energy import low_frequency_share
 from .grouping import group_names
@@ -31,29 +30,25 @@ def _table(rows) -> str:
 
 
 def run(args) -> int:
-    try:
-        if not 0 < args.keep_ratio <= 1:
-            raise ValueError(f"--keep-ratio must be in (0, 1], got {args.keep_ratio}")
-        store = open_tensors(args.path, "checkpoint")
-        groups = group_names(store.keys(), args.group_pattern)
-        rows = [("group", "layers", "shape", "dtype")]
-        for key, g in groups.items():
-            first = g.names[0]
-            rows.append((key, str(len(g)) if g.layers else "-", str(tuple(store.shapes[first])),
-                         str(store.dtypes[first]).replace("torch.", "")))
-        print(f"{store.origin}: {len(store)} tensors in {len(groups)} groups")
-        print(_table(rows))
-        if args.no_energy:
-            return 0
-        rows = [("tensor", "shape", f"low-frequency energy (keep {args.keep_ratio})")]
-        for name in store.keys():
-            if not store.dtypes[name].is_floating_point:
-                continue
-            share = low_frequency_share(store.get(name), args.keep_ratio)
-            rows.append((name, str(tuple(store.shapes[name])), f"{100 * share:6.2f}%"))
-        print()
-        print(_table(rows))
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"front-kernels inspect: error: {exc}", file=sys.stderr)
-        return 1
+    if not 0 < args.keep_ratio <= 1:
+        raise ValueError(f"--keep-ratio must be in (0, 1], got {args.keep_ratio}")
+    store = open_tensors(args.path, "checkpoint")
+    groups = group_names(store.keys(), args.group_pattern)
+    rows = [("group", "layers", "shape", "dtype")]
+    for key, g in groups.items():
+        first = g.names[0]
+        rows.append((key, str(len(g)) if g.layers else "-", str(tuple(store.shapes[first])),
+                     str(store.dtypes[first]).replace("torch.", "")))
+    print(f"{store.origin}: {len(store)} tensors in {len(groups)} groups")
+    print(_table(rows))
+    if args.no_energy:
+        return 0
+    rows = [("tensor", "shape", f"low-frequency energy (keep {args.keep_ratio})")]
+    for name in store.keys():
+        if not store.dtypes[name].is_floating_point:
+            continue
+        share = low_frequency_share(store.get(name), args.keep_ratio)
+        rows.append((name, str(tuple(store.shapes[name])), f"{100 * share:6.2f}%"))
+    print()
+    print(_table(rows))
     return 0

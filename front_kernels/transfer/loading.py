@@ -8,7 +8,15 @@ Accepted inputs: a ``state_dict`` (mapping of name -> Tensor), an
 folder (``config.json`` plus ``model.safetensors``, or shards listed in
 ``model.safetensors.index.json``, or ``pytorch_model.bin``), and, as a target
 only, a ``config.json`` file, a folder holding only a config, or a
-``transformers.PretrainedConfig``: the model is then built locally from it.
+``transformers.PretrainedConfig``: the model is then built locally from it,
+after :mod:`.preflight` has sized it on the meta device.
+
+A checkpoint is untrusted input. Every file a folder makes this module read
+(its config, index, shards, ``pytorch_model.bin``) must resolve, symlinks
+included, inside that folder; an index entry naming anything else is refused
+without looking at what it names. Headers are validated before any tensor is
+allocated (:mod:`.safetensors_io`). Every problem with the input's content is
+a :class:`~.errors.CheckpointError` naming the file and the entry.
 """
 from __future__ import annotations
 
@@ -19,9 +27,14 @@ from pathlib import Path
 
 import torch
 
+from .errors import CheckpointError, MemoryBudgetError
+from .safetensors_io import read_header, read_tensor
+
 SAFETENSORS_INDEX = "model.safetensors.index.json"
 SAFETENSORS_SINGLE = "model.safetensors"
+CONFIG = "config.json"
 TORCH_BINARIES = ("pytorch_model.bin", "model.pt", "model.pth")
+MAX_JSON_BYTES = 100_000_000  # index files of the largest public checkpoints are well under 1 MB
 
 
 class TensorStore:
@@ -30,16 +43,18 @@ class TensorStore:
     Attributes: ``shapes`` (name -> ``torch.Size``, in the checkpoint's order),
     ``dtypes`` (name -> ``torch.dtype``), ``origin`` (text naming where the
     tensors come from), ``config`` (a ``transformers`` config when one is
-    known, else ``None``), ``files`` (name -> file holding it, for files).
+    known, else ``None``), ``files`` (name -> file holding it, for files),
+    ``paths`` (the files and folders this store reads, for the output checks).
     """
 
-    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None):
+    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None, paths=()):
         self.shapes = dict(shapes)
         self.dtypes = dict(dtypes)
         self._getter = getter
         self.origin = origin
         self.config = config
         self.files = files or {}
+        self.paths = list(paths)
 
     def keys(self):
         return self.shapes.keys()
@@ -55,112 +70,140 @@ class TensorStore:
             raise KeyError(f"{name!r} is not in {self.origin}")
         try:
             return self._getter(name)
+        except CheckpointError:
+            raise
         except Exception as exc:
             where = self.files.get(name, self.origin)
-            raise ValueError(f"cannot read tensor {name!r} from {where}: {exc}") from exc
+            raise CheckpointError(f"cannot read tensor {name!r} from {where}: {exc}") from exc
+
+    def nbytes(self, name: str) -> int:
+        return self.shapes[name].numel() * torch.empty((), dtype=self.dtypes[name]).element_size()
+
+    def release(self, names) -> None:
+        """Drop this store's references to ``names`` (tensors held in memory), freeing them if unshared."""
+        release = getattr(self._getter, "release", None)
+        if release is not None:
+            release(names)
 
     @classmethod
-    def from_state_dict(cls, sd: Mapping, origin: str = "state_dict", config=None) -> "TensorStore":
+    def from_state_dict(cls, sd: Mapping, origin: str = "state_dict", config=None, paths=()) -> "TensorStore":
         for k, v in sd.items():
             if not isinstance(k, str):
                 raise TypeError(f"{origin}: keys must be strings, got {k!r}")
             if not isinstance(v, torch.Tensor):
                 raise TypeError(f"{origin}: entry {k!r} is a {type(v).__name__}, not a Tensor")
         return cls({k: v.shape for k, v in sd.items()}, {k: v.dtype for k, v in sd.items()},
-                   sd.__getitem__, origin, config)
+                   _HeldTensors(sd), origin, config, paths=paths)
 
 
-def _read_safetensors_header(path: Path):
-    from safetensors import safe_open
+class _HeldTensors:
+    """Getter over an in-memory mapping, whose entries can be released (the caller's mapping is not changed)."""
+
+    def __init__(self, sd: Mapping):
+        self._sd = dict(sd)
+
+    def __call__(self, name):
+        if name not in self._sd:
+            raise RuntimeError("it was released after planning")
+        return self._sd[name]
+
+    def release(self, names):
+        for n in names:
+            self._sd.pop(n, None)
+
+
+def member(folder: Path, name: str, what: str) -> Path:
+    """``folder / name`` resolved, refused unless it stays inside ``folder`` (itself resolved)."""
+    root = folder.resolve()
+    if not isinstance(name, str) or not name or "\x00" in name or os.path.isabs(name):
+        raise CheckpointError(f"{what} names {name!r}, which is not a file name inside the checkpoint folder "
+                              f"{folder}")
     try:
-        with safe_open(str(path), framework="pt") as f:
-            keys = list(f.keys())
-            out = {}
-            for k in keys:
-                sl = f.get_slice(k)
-                out[k] = (torch.Size(sl.get_shape()), _st_dtype(sl.get_dtype(), path, k))
-        return out
-    except Exception as exc:
-        raise ValueError(f"cannot read safetensors file {path}: {exc}") from exc
+        p = (root / name).resolve()
+    except (OSError, RuntimeError):
+        p = None
+    if p is None or root not in p.parents:
+        raise CheckpointError(f"{what} names {name!r}, which is not inside the checkpoint folder {folder}; "
+                              f"only files inside it are read")
+    return p
 
 
-_ST_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-              "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-              "U8": torch.uint8, "BOOL": torch.bool}
+def read_json(path: Path, what: str):
+    """The JSON value in ``path`` (at most :data:`MAX_JSON_BYTES`), or :class:`CheckpointError`."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_JSON_BYTES:
+                raise CheckpointError(f"cannot read {what} {path}: {size} bytes, more than the "
+                                      f"{MAX_JSON_BYTES} allowed")
+            raw = fh.read()
+        return json.loads(raw.decode("utf-8"))
+    except CheckpointError:
+        raise
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise CheckpointError(f"cannot read {what} {path}: not valid JSON ({str(exc)[:200]})") from None
 
 
-def _st_dtype(code: str, path, key) -> torch.dtype:
-    if code not in _ST_DTYPES:
-        raise ValueError(f"tensor {key!r} in {path} has unsupported dtype {code}")
-    return _ST_DTYPES[code]
-
-
-def _check_file_size(path: Path) -> None:
-    """safetensors validates offsets only lazily; catch a truncated file at open time."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-        if len(head) < 8:
-            raise ValueError(f"cannot read safetensors file {path}: truncated header ({len(head)} bytes)")
-        n = int.from_bytes(head, "little")
-        if n > os.path.getsize(path) - 8:
-            raise ValueError(f"cannot read safetensors file {path}: truncated header")
-        try:
-            header = json.loads(fh.read(n))
-        except ValueError as exc:
-            raise ValueError(f"cannot read safetensors file {path}: corrupt header ({exc})") from None
-    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    size = os.path.getsize(path) - 8 - n
-    if size < end:
-        raise ValueError(f"cannot read safetensors file {path}: truncated, holds {size} data bytes, "
-                         f"its header needs {end}")
-
-
-def _safetensors_store(files: list[Path], origin: str, config=None) -> TensorStore:
-    from safetensors import safe_open
-    shapes, dtypes, where = {}, {}, {}
+def _safetensors_store(files: list[Path], origin: str, config=None, paths=()) -> TensorStore:
+    shapes, dtypes, where, entries = {}, {}, {}, {}
     for path in files:
         if not path.is_file():
-            raise ValueError(f"checkpoint file {path} does not exist")
-        _check_file_size(path)
-        for k, (shape, dtype) in _read_safetensors_header(path).items():
-            shapes[k], dtypes[k], where[k] = shape, dtype, path
-    handles = {}
+            raise CheckpointError(f"checkpoint file {path} does not exist")
+        header, _ = read_header(path)
+        for k, e in header.items():
+            if k in where:
+                raise CheckpointError(f"tensor {k!r} is in two files of {origin}: {where[k]} and {path}")
+            shapes[k], dtypes[k], where[k], entries[k] = torch.Size(e.shape), e.dtype, path, e
 
     def getter(name):
-        path = where[name]
-        if path not in handles:
-            handles[path] = safe_open(str(path), framework="pt")
-        return handles[path].get_tensor(name)
+        return read_tensor(where[name], entries[name])
 
-    return TensorStore(shapes, dtypes, getter, origin, config, files={k: str(v) for k, v in where.items()})
+    return TensorStore(shapes, dtypes, getter, origin, config, files={k: str(v) for k, v in where.items()},
+                       paths=paths or files)
 
 
-def _torch_store(path: Path, config=None) -> TensorStore:
+def _torch_store(path: Path, config=None, paths=(), max_bytes: int | None = None) -> TensorStore:
+    size = os.path.getsize(path)
+    if max_bytes is not None and size > max_bytes:
+        from .preflight import fmt_bytes
+        raise MemoryBudgetError(f"checkpoint file {path} is {fmt_bytes(size)}; a .pt/.bin file is read whole, "
+                                f"and that is more than the {fmt_bytes(max_bytes)} this run may use "
+                                f"(convert it to safetensors to stream it, or raise max_memory)")
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(f"cannot read checkpoint file {path} (loaded with weights_only=True): {exc}") from exc
+        raise CheckpointError(f"cannot read checkpoint file {path} (loaded with weights_only=True): "
+                              f"{str(exc)[:300]}") from None
     if isinstance(obj, Mapping) and len(obj) == 1 and next(iter(obj)) in ("state_dict", "model"):
         obj = next(iter(obj.values()))
     if not isinstance(obj, Mapping):
-        raise ValueError(f"checkpoint file {path} holds a {type(obj).__name__}, not a state dict")
-    return TensorStore.from_state_dict(obj, origin=str(path), config=config)
+        raise CheckpointError(f"checkpoint file {path} holds a {type(obj).__name__}, not a state dict")
+    try:
+        return TensorStore.from_state_dict(obj, origin=str(path), config=config, paths=paths or [path])
+    except TypeError as exc:
+        raise CheckpointError(str(exc)) from None
 
 
-def _load_config(path: Path):
+def load_config(path: Path):
+    """The ``transformers`` config in ``path`` (a JSON object with a ``model_type``)."""
     try:
         from transformers import AutoConfig
     except ImportError as exc:  # pragma: no cover - transformers is a declared extra
         raise ImportError("reading a Hugging Face config needs transformers (pip install front_kernels[transfer])") from exc
+    d = read_json(path, "Hugging Face config")
+    if not isinstance(d, dict):
+        raise CheckpointError(f"cannot read Hugging Face config {path}: it must hold a JSON object, "
+                              f"got a {type(d).__name__}")
+    model_type = d.pop("model_type", None)
+    if not isinstance(model_type, str) or not model_type:
+        raise CheckpointError(f"cannot read Hugging Face config {path}: it has no 'model_type' string")
     try:
-        with open(path) as fh:
-            d = json.load(fh)
-        model_type = d.pop("model_type", None)
-        if model_type is None:
-            raise ValueError("it has no 'model_type'")
         return AutoConfig.for_model(model_type, **d)
     except Exception as exc:
-        raise ValueError(f"cannot read Hugging Face config {path}: {exc}") from exc
+        raise CheckpointError(f"cannot read Hugging Face config {path}: {type(exc).__name__}: "
+                              f"{str(exc)[:300]}") from None
 
 
 def build_model(config, origin: str = "config"):
@@ -169,37 +212,43 @@ def build_model(config, origin: str = "config"):
     import transformers
     archs = getattr(config, "architectures", None) or []
     try:
-        cls = getattr(transformers, archs[0], None) if archs else None
-        if cls is not None:
+        cls = getattr(transformers, archs[0], None) if archs and isinstance(archs[0], str) else None
+        if cls is not None and isinstance(cls, type) and issubclass(cls, transformers.PreTrainedModel):
             return cls(config)
         return transformers.AutoModel.from_config(config)
     except Exception as exc:
-        raise ValueError(f"transformers cannot build a model from {origin}: {exc}") from exc
+        raise CheckpointError(f"transformers cannot build a model from {origin}: {type(exc).__name__}: "
+                              f"{str(exc)[:300]}") from None
 
 
-def _module_store(module: torch.nn.Module, origin: str, config=None) -> TensorStore:
-    sd = module.state_dict()
-    return TensorStore.from_state_dict(sd, origin=origin, config=config or getattr(module, "config", None))
+def _model_store(config, origin: str, max_memory, paths=()) -> TensorStore:
+    from .preflight import check_config_target
+    check_config_target(config, origin, max_memory)
+    module = build_model(config, origin)
+    return TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
 
 
-def open_tensors(obj, role: str = "source", build_from_config: bool = False) -> TensorStore:
+def open_tensors(obj, role: str = "source", build_from_config: bool = False, max_memory=None) -> TensorStore:
     """Open ``obj`` as a :class:`TensorStore`; ``role`` names it in error messages.
 
     With ``build_from_config`` (targets), a config file / config-only folder /
-    ``PretrainedConfig`` builds the model locally and returns its state dict.
+    ``PretrainedConfig`` builds the model locally and returns its state dict,
+    once :func:`.preflight.check_config_target` has found that it fits in
+    ``max_memory`` (bytes or text like ``'8GB'``; default: the available memory).
     """
     if isinstance(obj, TensorStore):
         return obj
     if isinstance(obj, torch.nn.Module):
-        return _module_store(obj, f"{role} module {type(obj).__name__}")
+        return TensorStore.from_state_dict(obj.state_dict(), origin=f"{role} module {type(obj).__name__}",
+                                           config=getattr(obj, "config", None))
     if isinstance(obj, Mapping):
         return TensorStore.from_state_dict(obj, origin=f"{role} state_dict")
     if _is_hf_config(obj):
         if not build_from_config:
             raise TypeError(f"{role} is a config without weights; only a target may be a config")
-        return _module_store(build_model(obj, f"{role} config"), f"{role} config", obj)
+        return _model_store(obj, f"{role} config", max_memory)
     if isinstance(obj, (str, os.PathLike)):
-        return _open_path(Path(obj), role, build_from_config)
+        return _open_path(Path(obj), role, build_from_config, max_memory)
     raise TypeError(f"{role} must be a state_dict, nn.Module, checkpoint path or folder, "
                     f"got {type(obj).__name__}")
 
@@ -212,43 +261,70 @@ def _is_hf_config(obj) -> bool:
     return isinstance(obj, PretrainedConfig)
 
 
-def _open_path(path: Path, role: str, build_from_config: bool) -> TensorStore:
+def _file_budget(max_memory):
+    from .preflight import memory_budget
+    return memory_budget(max_memory)[0]
+
+
+def _open_folder(path: Path, role: str, build_from_config: bool, max_memory) -> TensorStore:
+    def inside(name):
+        p = member(path, name, f"{role} folder {path}")
+        return p if p.exists() else None
+
+    cfg_path = inside(CONFIG)
+    config = load_config(cfg_path) if cfg_path is not None else None
+    index = inside(SAFETENSORS_INDEX)
+    if index is not None:
+        weight_map = _weight_map(index)
+        files = {}
+        for tensor, shard in weight_map.items():
+            files.setdefault(shard, member(path, shard, f"checkpoint index {index}: entry {tensor!r}"))
+        store = _safetensors_store(sorted(set(files.values())), str(path), config, paths=[path])
+        missing = [t for t, shard in weight_map.items() if store.files.get(t) != str(files[shard])]
+        if missing:
+            t = missing[0]
+            raise CheckpointError(f"checkpoint index {index} lists {t!r} in {weight_map[t]!r}, which "
+                                  f"does not hold it")
+        return store
+    single = inside(SAFETENSORS_SINGLE)
+    if single is not None:
+        return _safetensors_store([single], str(path), config, paths=[path])
+    for name in TORCH_BINARIES:
+        p = inside(name)
+        if p is not None:
+            return _torch_store(p, config, paths=[path], max_bytes=_file_budget(max_memory))
+    if config is not None and build_from_config:
+        return _model_store(config, str(cfg_path), max_memory, paths=[path])
+    raise CheckpointError(f"{role} folder {path} holds no model.safetensors, {SAFETENSORS_INDEX} "
+                          f"or pytorch_model.bin")
+
+
+def _weight_map(index: Path) -> dict[str, str]:
+    data = read_json(index, "checkpoint index")
+    weight_map = data.get("weight_map") if isinstance(data, dict) else None
+    if not isinstance(weight_map, dict):
+        raise CheckpointError(f"checkpoint index {index} must be a JSON object with a 'weight_map' object "
+                              f"(tensor name -> shard file)")
+    for tensor, shard in weight_map.items():
+        if not isinstance(shard, str):
+            raise CheckpointError(f"checkpoint index {index}: entry {tensor!r} names shard {shard!r}, "
+                                  f"which is not a file name")
+    return weight_map
+
+
+def _open_path(path: Path, role: str, build_from_config: bool, max_memory) -> TensorStore:
     if path.is_dir():
-        cfg_path = path / "config.json"
-        config = _load_config(cfg_path) if cfg_path.is_file() else None
-        index = path / SAFETENSORS_INDEX
-        if index.is_file():
-            try:
-                with open(index) as fh:
-                    weight_map = json.load(fh)["weight_map"]
-            except Exception as exc:
-                raise ValueError(f"cannot read checkpoint index {index}: {exc}") from exc
-            files = sorted({path / f for f in weight_map.values()})
-            store = _safetensors_store(files, str(path), config)
-            missing = sorted(set(weight_map) - set(store.shapes))
-            if missing:
-                raise ValueError(f"checkpoint index {index} lists {missing[0]!r}, which no shard holds")
-            return store
-        if (path / SAFETENSORS_SINGLE).is_file():
-            return _safetensors_store([path / SAFETENSORS_SINGLE], str(path), config)
-        for name in TORCH_BINARIES:
-            if (path / name).is_file():
-                return _torch_store(path / name, config)
-        if config is not None and build_from_config:
-            return _module_store(build_model(config, str(cfg_path)), str(cfg_path), config)
-        raise ValueError(f"{role} folder {path} holds no model.safetensors, {SAFETENSORS_INDEX} "
-                         f"or pytorch_model.bin")
+        return _open_folder(path, role, build_from_config, max_memory)
     if not path.exists():
-        raise ValueError(f"{role} path {path} does not exist")
+        raise CheckpointError(f"{role} path {path} does not exist")
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         return _safetensors_store([path], str(path))
     if suffix in (".pt", ".pth", ".bin"):
-        return _torch_store(path)
+        return _torch_store(path, max_bytes=_file_budget(max_memory))
     if suffix == ".json":
         if not build_from_config:
-            raise ValueError(f"{role} {path} is a config without weights; only a target may be a config")
-        config = _load_config(path)
-        return _module_store(build_model(config, str(path)), str(path), config)
-    raise ValueError(f"{role} path {path}: unknown checkpoint format {suffix!r} "
-                     f"(expected .safetensors, .pt, .pth, .bin, config.json or a folder)")
+            raise CheckpointError(f"{role} {path} is a config without weights; only a target may be a config")
+        return _model_store(load_config(path), str(path), max_memory, paths=[path])
+    raise CheckpointError(f"{role} path {path}: unknown checkpoint format {suffix!r} "
+                          f"(expected .safetensors, .pt, .pth, .bin, config.json or a folder)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .grouping import compile_pattern
+
 RESCALES = ("std", "amplitude", "reference")
 
 # Named parts for ``skip=``: regexes searched in a parameter name (timm, HF BERT, GPT-2, LLaMA).
@@ -39,6 +41,15 @@ def _compile_skip(skip) -> list[tuple[str, re.Pattern]]:
     return out
 
 
+def _compile_regex(pattern, name: str) -> re.Pattern:
+    if not isinstance(pattern, str):
+        raise TypeError(f"{name} must be a regex string, got {type(pattern).__name__}")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{name}={pattern!r} is not a valid regex: {exc}") from None
+
+
 @dataclass
 class CommonOptions:
     """Options shared by FRONT and BoT.
@@ -59,7 +70,8 @@ class CommonOptions:
 
     def __post_init__(self):
         self._skip = _compile_skip(self.skip)
-        self._head = re.compile(self.head_pattern) if self.head_pattern else None
+        compile_pattern(self.group_pattern)
+        self._head = _compile_regex(self.head_pattern, "head_pattern") if self.head_pattern else None
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"seed must be an int, got {self.seed!r}")
 

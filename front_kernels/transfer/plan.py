@@ -75,6 +75,10 @@ def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
     return text
 
 
+def plans_detail(plans: list[GroupPlan], key: str) -> str:
+    return next((g.detail for g in plans if g.key == key), "")
+
+
 def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict, target_dtypes: dict,
                   options, *, method: str, source_origin: str = "source",
                   target_origin: str = "target") -> TransferPlan:
@@ -114,6 +118,9 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
         if not all(source_dtypes[n].is_floating_point for n in sg.names):
             gp.detail = f"source is not floating ({source_dtypes[sg.names[0]]})"
             continue
+        if 0 in t_shape or 0 in gp.source_shape:
+            gp.detail = f"empty in the {'target' if 0 in t_shape else 'source'} (shape {t_shape if 0 in t_shape else gp.source_shape})"
+            continue
         skipped = next((options.skipped_by(n) for n in tg.names if options.skipped_by(n)), None)
         if skipped:
             gp.action, gp.detail = SKIP, f"skip={skipped}"
@@ -133,7 +140,15 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
             gp.detail = _describe(method, options, gp, len(sg), len(tg))
     if not any(g.computes for g in plans):
         common = sorted(set(src_groups) & set(tgt_groups))
-        hint = (f"; the common groups {common[:3]} are all kept (skip / head rules)" if common else
+        if not any(dt.is_floating_point for dt in source_dtypes.values()):
+            kinds = sorted({str(dt).replace("torch.", "") for dt in source_dtypes.values()})
+            raise ValueError(f"source {source_origin} holds no real floating-point tensor to transfer "
+                             f"(its dtypes: {', '.join(kinds) or 'none, it is empty'})")
+        if not float_targets:
+            kinds = sorted({str(dt).replace("torch.", "") for dt in target_dtypes.values()})
+            raise ValueError(f"target {target_origin} holds no real floating-point tensor to transfer into "
+                             f"(its dtypes: {', '.join(kinds) or 'none, it is empty'})")
+        hint = (f"; the common groups {common[:3]} are all kept ({plans_detail(plans, common[0])})" if common else
                 f"; source groups look like {list(src_groups)[:3]}, target groups like {list(tgt_groups)[:3]}")
         raise ValueError(f"source {source_origin} and target {target_origin} have no common parameter "
                          f"groups to transfer (mismatched architectures?){hint}")

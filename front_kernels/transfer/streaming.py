@@ -27,16 +27,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .api import execute_plan
+from .api import group_result
 from .loading import TensorStore
 from .plan import GroupPlan, TransferPlan
-from .writing import save_safetensors_atomic
+from .errors import OutputError
+from .safetensors_io import SafetensorsWriter
 
 SINGLE_FILE = "model.safetensors"
 
@@ -46,8 +46,8 @@ def shard_file_name(k: int, n: int) -> str:
     return SINGLE_FILE if n == 1 else f"model-{k:05d}-of-{n:05d}.safetensors"
 
 
-def output_nbytes(plan: TransferPlan, target: TensorStore) -> dict[str, int]:
-    """Bytes of every output tensor, in target order, from names, shapes and dtypes only.
+def output_layout(plan: TransferPlan, target: TensorStore) -> dict[str, tuple[torch.dtype, tuple]]:
+    """``(dtype, shape)`` of every output tensor, in target order, from the plan alone.
 
     Computed groups take the dtype of their first target entry (as
     :func:`.api.execute_plan` does); kept and passed entries keep their own.
@@ -57,8 +57,13 @@ def output_nbytes(plan: TransferPlan, target: TensorStore) -> dict[str, int]:
         for n in g.target_names:
             dt = target.dtypes[g.target_names[0]] if g.computes else target.dtypes[n]
             shape = g.target_shape if g.computes else tuple(target.shapes[n])
-            out[n] = _numel(shape) * _itemsize(dt)
+            out[n] = (dt, tuple(int(d) for d in shape))
     return {n: out[n] for n in plan.target_order}
+
+
+def output_nbytes(plan: TransferPlan, target: TensorStore) -> dict[str, int]:
+    """Bytes of every output tensor, in target order (see :func:`output_layout`)."""
+    return {n: _numel(shape) * _itemsize(dt) for n, (dt, shape) in output_layout(plan, target).items()}
 
 
 def group_read_nbytes(g: GroupPlan, source: TensorStore, target: TensorStore) -> int:
@@ -167,54 +172,36 @@ def _fmt_bytes(n: int) -> str:
     return f"{n / 1e9:.3f} GB" if n >= 1e9 else f"{n / 1e6:.3f} MB"
 
 
-class _GroupReader:
-    """Loads the tensors of one group onto ``device``, counting bytes and seconds.
-
-    Entries a store keeps in a ``.safetensors`` file are read through
-    ``safe_open``, one file at a time, and copied out so that the file's
-    mapping is released before the next file is opened; anything else goes
-    through ``store.get``.
-    """
-
-    def __init__(self, store: TensorStore, device: torch.device, stats: TransferStats):
-        self.store, self.device, self.stats = store, device, stats
-
-    def load(self, names: list[str]) -> dict[str, torch.Tensor]:
-        from safetensors import safe_open
+def counting_reader(stats: TransferStats, device: torch.device):
+    """``read(store, name)``: one tensor onto ``device``, its bytes and seconds added to ``stats``."""
+    def read(store: TensorStore, name: str) -> torch.Tensor:
         t0 = time.perf_counter()
-        by_file: dict[str, list[str]] = {}
-        out: dict[str, torch.Tensor] = {}
-        for n in names:
-            path = self.store.files.get(n)
-            if path is not None and str(path).endswith(".safetensors"):
-                by_file.setdefault(str(path), []).append(n)
-            else:
-                out[n] = self._own(self.store.get(n), copy=False)
-        for path, members in by_file.items():
-            try:
-                with safe_open(path, framework="pt") as fh:
-                    for n in members:
-                        out[n] = self._own(fh.get_tensor(n), copy=True)
-            except Exception as exc:
-                raise ValueError(f"cannot read tensor(s) {members[:3]} from {path}: {exc}") from exc
-        self.stats.bytes_read += sum(t.numel() * t.element_size() for t in out.values())
-        self.stats.read_s += time.perf_counter() - t0
-        return {n: out[n] for n in names}
-
-    def _own(self, t: torch.Tensor, copy: bool) -> torch.Tensor:
-        if t.device != self.device:
-            return t.to(self.device)
-        return t.clone() if copy else t
+        t = store.get(name).to(device)
+        stats.bytes_read += t.numel() * t.element_size()
+        stats.read_s += time.perf_counter() - t0
+        return t
+    return read
 
 
 class ShardWriter:
-    """Collects output tensors and writes each of ``shards`` once it is complete."""
+    """Writes each output tensor into its shard as soon as it is produced.
 
-    def __init__(self, folder: Path, shards: list[Shard], nbytes: dict[str, int], stats: TransferStats):
+    A shard's file is created (header first, :class:`.safetensors_io.SafetensorsWriter`)
+    when its first tensor arrives, and closed when its last one is written, so
+    no tensor waits in memory for the rest of its shard. ``out`` names the
+    destination in error messages (the files are written in ``folder``, the
+    staging folder).
+    """
+
+    def __init__(self, folder: Path, shards: list[Shard], nbytes: dict[str, int], stats: TransferStats,
+                 layout: dict[str, tuple], out=None):
         self.folder, self.nbytes, self.stats = Path(folder), nbytes, stats
+        self.out = out if out is not None else folder
         self._shards = {s.file: s for s in shards}
         self._owner = {n: s.file for s in shards for n in s.names}
-        self._pending: dict[str, dict[str, torch.Tensor]] = {s.file: {} for s in shards}
+        self._layout = layout
+        self._open: dict[str, SafetensorsWriter] = {}
+        self._done: set[str] = set()
 
     def add(self, name: str, tensor: torch.Tensor) -> None:
         if name not in self._owner:
@@ -224,20 +211,62 @@ class ShardWriter:
             raise RuntimeError(f"output tensor {name!r} has {size} bytes ({tuple(tensor.shape)}, {tensor.dtype}); "
                                f"the plan expects {self.nbytes[name]}")
         f = self._owner[name]
-        self._pending[f][name] = tensor
-        if len(self._pending[f]) == len(self._shards[f].names):
-            t0 = time.perf_counter()
-            tensors = self._pending.pop(f)
-            path = save_safetensors_atomic({n: tensors[n] for n in self._shards[f].names}, self.folder / f)
-            self.stats.bytes_written += os.path.getsize(path)
-            self.stats.files += 1
+        t0 = time.perf_counter()
+        try:
+            w = self._open.get(f)
+            if w is None:
+                w = self._open[f] = SafetensorsWriter(
+                    self.folder / f, [(n, *self._layout[n]) for n in self._shards[f].names])
+            w.write(name, tensor)
+            if w.complete:
+                w.close()
+                del self._open[f]
+                self._done.add(f)
+                self.stats.bytes_written += w.size
+                self.stats.files += 1
+        except OSError as exc:
+            raise OutputError(f"cannot write {f} of out folder {self.out}: {exc.strerror or exc}") from None
+        finally:
             self.stats.write_s += time.perf_counter() - t0
 
     def close(self) -> None:
-        if self._pending:
-            f, got = next(iter(self._pending.items()))
-            missing = [n for n in self._shards[f].names if n not in got]
-            raise RuntimeError(f"shard {f} is incomplete: {missing[:3]} were never produced")
+        missing = [f for f in self._shards if f not in self._done]
+        if missing:
+            f = missing[0]
+            got = self._open.get(f)
+            raise RuntimeError(f"shard {f} is incomplete" + (" (never started)" if got is None else ""))
+
+    def abort(self) -> None:
+        for w in self._open.values():
+            w.abort()
+        self._open.clear()
+
+
+def release_workspace(caches: bool = False) -> None:
+    """Give the memory of finished transforms back: the native DCT's scratch buffers, with
+    ``caches`` every cached matrix too (:func:`front_kernels.clear_workspace`), and, with glibc,
+    the free heap pages (``malloc_trim``)."""
+    from .._backends.reference import native
+    from .._workspace import clear_workspace
+    clear_workspace() if caches else native.clear_workspace()
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _LIBC.malloc_trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
+_LIBC = None
 
 
 def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, groups: list[GroupPlan],
@@ -245,49 +274,35 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
                   on_group=None, after_group=None) -> TransferStats:
     """Run ``groups`` of ``plan`` one at a time, handing each output tensor to ``writer``.
 
-    Computed groups read their source tensors onto ``device`` and are
-    transferred there by :func:`.api.execute_plan` (on a one-group plan);
-    kept and passed groups read the target's own tensors. The next group is
-    read on a background thread while the current one is transferred and
-    written, so at most two groups' inputs are held at once. Outputs are moved
-    to the CPU before writing. ``on_group(group_plan)`` and
+    Computed groups read their source tensors onto ``device``, one at a time
+    into one stack, and are transferred there (:func:`.api.group_result`);
+    kept and passed groups read the target's own tensors. One group is in
+    memory at a time: its inputs are dropped once transformed, each output
+    once written, and the transform's scratch memory is released
+    (:func:`release_workspace`) before the next group is read; the resampling
+    matrices (one per distinct pair of axis sizes) stay cached until the end. Outputs are
+    moved to the CPU before writing. ``on_group(group_plan)`` and
     ``after_group(index)`` are called after each group.
     """
     device = torch.device(device)
     cpu = torch.device("cpu")
-    src_reader = _GroupReader(source, device, stats)
-    tgt_reader = _GroupReader(target, cpu, stats)
-
-    def read(g: GroupPlan):
-        return src_reader.load(g.source_names) if g.computes else tgt_reader.load(g.target_names)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="transfer-read") as pool:
-        pending = pool.submit(read, groups[0]) if groups else None
-        for k, g in enumerate(groups):
-            loaded = pending.result()
-            pending = pool.submit(read, groups[k + 1]) if k + 1 < len(groups) else None
-            if g.computes:
-                src_view, tgt_view = _preloaded(source, loaded), target
-            else:
-                src_view, tgt_view = source, _preloaded(target, loaded)
-            t0 = time.perf_counter()
-            one = dataclasses.replace(plan, groups=[g], target_order=list(g.target_names))
-            result = execute_plan(one, src_view, tgt_view)
-            result = {n: t.to(cpu) for n, t in result.items()}
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            stats.compute_s += time.perf_counter() - t0
-            del loaded, src_view, tgt_view
-            for n in g.target_names:
-                writer.add(n, result.pop(n))
-            stats.groups += 1
-            if on_group is not None:
-                on_group(g)
-            if after_group is not None:
-                after_group(k)
+    read_src, read_tgt = counting_reader(stats, device), counting_reader(stats, cpu)
+    for k, g in enumerate(groups):
+        t0, r0 = time.perf_counter(), stats.read_s
+        result = group_result(g, plan.options, source, target, read=read_src if g.computes else read_tgt,
+                              device=device, clone=False)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        stats.compute_s += time.perf_counter() - t0 - (stats.read_s - r0)
+        for n in g.target_names:
+            writer.add(n, result.pop(n).to(cpu))
+        del result
+        release_workspace()
+        stats.groups += 1
+        if on_group is not None:
+            on_group(g)
+        if after_group is not None:
+            after_group(k)
     writer.close()
+    release_workspace(caches=True)
     return stats
-
-
-def _preloaded(store: TensorStore, tensors: dict[str, torch.Tensor]) -> TensorStore:
-    return TensorStore(store.shapes, store.dtypes, tensors.__getitem__, store.origin, store.config, store.files)

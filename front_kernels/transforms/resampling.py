@@ -128,3 +128,10 @@ def resample_matrices(sizes_in, sizes_out, method, rescale, wavelet, mode, non_d
         built = [resample_matrix.__wrapped__(*key) for key in keys]
         return tuple(None if a is None else a.to(device=device, dtype=dtype) for a in built)
     return tuple(_on_device(key, dtype, torch.device(device)) for key in keys)
+
+
+def clear_cache() -> None:
+    """Drop every cached matrix (float64 builds and their device copies)."""
+    dct_matrix.cache_clear()
+    resample_matrix.cache_clear()
+    _on_device.cache_clear()
