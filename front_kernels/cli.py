@@ -40,7 +40,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             p.set_defaults(_run=lambda args, n=name: _unavailable(n))
             continue
         mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _parser=p)
     return parser
 
 
@@ -64,21 +64,27 @@ def main(argv: list[str] | None = None) -> int:
     re-raises instead, for a traceback.
     """
     argv = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # its config notes would bury the one error line
     only = argv[0] if argv and argv[0] in _COMMANDS else None
     parser = build_parser(only)
     if not argv:
         parser.print_help()
         return 0
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        getattr(args, "_parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     prog = f"front-kernels {args.command}"
+    if os.environ.get("WORLD_SIZE", "1") not in ("", "1"):  # under torchrun: say which rank speaks
+        prog += f" [rank {os.environ.get('RANK', '?')}]"
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt as exc:
         if os.environ.get(TRACEBACK_ENV):
             raise
         signum = getattr(exc, "signum", signal.SIGINT)
-        print(f"{prog}: interrupted" + ("" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"),
-              file=sys.stderr)
+        detail = getattr(exc, "detail", "")
+        print(f"{prog}: interrupted" + ("" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})")
+              + (f": {detail}" if detail else ""), file=sys.stderr)
         return 128 + signum
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, MemoryError) as exc:
         if os.environ.get(TRACEBACK_ENV):

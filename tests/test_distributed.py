@@ -62,6 +62,12 @@ def runs(tmp_path_factory):
 
 def test_killed_rank_leaves_no_complete_looking_output(runs):
     assert runs["killed"].returncode != 0
+    # rank 0 names the rank that died, whether the collective broke first or torchrun's SIGTERM came first
+    err = runs["killed"].stderr
+    assert "front-kernels transfer [rank 0]: " in err and "front_kernels/transfer/" not in err, err[-3000:]  # no traceback of ours
+    assert ("rank 1 failed: it stopped without reporting" in err or
+            "interrupted (SIGTERM): torchrun stops every rank when one fails; rank(s) 1 had not finished" in err), \
+        err[-3000:]
     assert "out" not in runs["after_kill"]  # at most a hidden staging folder
     assert all(n in ("src", "tgt", "single") or n.startswith(".out.partial-") for n in runs["after_kill"]), \
         runs["after_kill"]

@@ -19,6 +19,7 @@ import argparse
 
 from .api import prepare
 from .distributed import write_transfer
+from .output_folder import check_out
 from .report import TransferReport
 
 FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
@@ -69,6 +70,7 @@ def options_from_args(args) -> dict:
 
 def run(args) -> int:
     options = options_from_args(args)
+    check_out(args.out, [("source", args.source), ("target", args.target)], args.overwrite)  # before any work
     src, tgt, plan = prepare(args.source, args.target, args.method, max_memory=args.max_memory, streaming=True,
                              **options)
     report = TransferReport(plan)

@@ -38,7 +38,8 @@ available, else on the CPU; ``FRONT_KERNELS_TRANSFER_DEVICE=cpu`` (or
 ``cuda``) overrides that.
 
 For fault-injection tests only: ``FRONT_KERNELS_TRANSFER_EXIT_RANK=r`` makes
-rank ``r`` exit abruptly (``os._exit(3)``) right after its first group.
+rank ``r`` exit abruptly (``os._exit(3)``) right after its first group, and
+``FRONT_KERNELS_TRANSFER_DELAY=s`` sleeps ``s`` seconds after every group.
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ from .writing import REPORT_JSON, REPORT_TEXT, SAFETENSORS_INDEX, parse_size
 
 DEVICE_ENV = "FRONT_KERNELS_TRANSFER_DEVICE"
 EXIT_RANK_ENV = "FRONT_KERNELS_TRANSFER_EXIT_RANK"
+DELAY_ENV = "FRONT_KERNELS_TRANSFER_DELAY"
 
 
 def world_from_env() -> tuple[int, int, int]:
@@ -319,6 +321,14 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
                 raise OutputError(f"cannot write out folder {out}: {exc.strerror or exc}") from None
             publish(stage, out)
         comm.barrier()
+    except Terminated as exc:
+        if world > 1:
+            silent = [r for r, msg in _recorded_failures(stage, world) if r != rank and "without reporting" in msg]
+            exc.detail = (f"torchrun stops every rank when one fails; rank(s) {', '.join(map(str, silent))} "
+                          f"had not finished" if silent else "")
+        if rank == 0:
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
     except BaseException:
         if rank == 0:
             shutil.rmtree(stage, ignore_errors=True)
@@ -338,9 +348,13 @@ def _stream_share(plan, source, target, groups, stage, shards, nbytes, layout, s
     from tqdm import tqdm
     exit_rank = os.environ.get(EXIT_RANK_ENV, "")
 
+    delay = float(os.environ.get(DELAY_ENV, "") or 0)
+
     def after_group(k):
         if exit_rank != "" and int(exit_rank) == stats.rank and k == 0:
             os._exit(3)
+        if delay:
+            time.sleep(delay)
 
     writer = ShardWriter(stage, shards, nbytes, stats, layout, out=out)
     try:

@@ -68,6 +68,48 @@ def layer_chunks(n_layers: int, layer_numel: int, budget: int = CHUNK_NUMEL) -> 
     return [slice(i, min(i + step, n_layers)) for i in range(0, n_layers, step)]
 
 
+def _by_passes(n_layers: int, sig, axes) -> bool:
+    """Transform each layer axis by axis in chunks: a 2-D layer too large for the group to absorb the
+    workspace of a whole-layer 2-D transform (about three layers' worth)."""
+    return len(sig) == 2 and len(axes) > 0 and n_layers < 4 and math.prod(sig) > CHUNK_NUMEL
+
+
+def _pass(t: torch.Tensor, axis: int, fn, out_len: int) -> torch.Tensor:
+    """``fn`` applied along ``axis`` of the 2-D ``t`` to blocks of whole lines, each result cut or
+    zero-padded to ``out_len``; one block of lines (about :data:`CHUNK_NUMEL` elements) at a time."""
+    other = 1 - axis
+    shape = list(t.shape)
+    shape[axis] = out_len
+    out = t.new_empty(shape)
+    step = max(1, CHUNK_NUMEL // max(t.shape[axis], out_len))
+    for start in range(0, t.shape[other], step):
+        part = slice(start, start + step)
+        index = (part, slice(None)) if other == 0 else (slice(None), part)
+        out[index] = fit(fn(t[index]), axis, out_len)
+    return out
+
+
+def _forward_by_passes(z: torch.Tensor, axes, rescale: str, crop) -> torch.Tensor:
+    """The cropped coefficients of one 2-D layer, one 1-D DCT pass per axis (last axis first)."""
+    t = z
+    for a in sorted(axes, reverse=True):
+        t = _pass(t, a, lambda u, a=a: spectral_forward(u, (a,), rescale), crop[a])
+    for a in range(2):
+        t = fit(t, a, crop[a])
+    return t
+
+
+def _inverse_by_passes(c: torch.Tensor, axes, rescale: str, sig_t) -> torch.Tensor:
+    """One 2-D target layer from its coefficients ``c``, one zero-padded 1-D inverse DCT pass per axis."""
+    t = c
+    for a in range(2):
+        if a not in axes:
+            t = fit(t, a, sig_t[a])
+    for a in sorted(axes):
+        t = _pass(t, a, lambda u, a=a: spectral_inverse(fit(u, a, sig_t[a]), (a,), rescale), sig_t[a])
+    return t
+
+
 def spectral_forward(z: torch.Tensor, dims, rescale: str) -> torch.Tensor:
     if not dims:
         return z
@@ -125,10 +167,14 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     means, stds = standardise_layers_(x)
     z = x.reshape((L,) + sig_s)
     c = z.new_empty((L,) + tuple(crop[a] for a in range(nd)))
-    for part in layer_chunks(L, math.prod(sig_s)):
-        block = spectral_forward(z[part], dims, options.rescale)
-        c[part] = block[(slice(None),) + tuple(slice(0, crop[a]) for a in range(nd))]
-        del block
+    if _by_passes(L, sig_s, axes):
+        for l in range(L):
+            c[l] = _forward_by_passes(z[l], axes, options.rescale, crop)
+    else:
+        for part in layer_chunks(L, math.prod(sig_s)):
+            block = spectral_forward(z[part], dims, options.rescale)
+            c[part] = block[(slice(None),) + tuple(slice(0, crop[a]) for a in range(nd))]
+            del block
     del z, x
 
     if depth:
@@ -142,13 +188,15 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
 
     scale = math.sqrt(math.prod(sig_t[a] / sig_s[a] for a in axes)) if options.rescale == "amplitude" else 1.0
     out = []
+    by_passes = _by_passes(L_t, sig_t, axes)
     for j in range(L_t):
-        cj = c[j]
-        for a in range(nd):
-            cj = fit(cj, a, sig_t[a])
-        if scale != 1.0:
-            cj = cj * scale
-        y = spectral_inverse(cj, axes, options.rescale)
+        cj = c[j] * scale if scale != 1.0 else c[j]
+        if by_passes:
+            y = _inverse_by_passes(cj, axes, options.rescale, sig_t)
+        else:
+            for a in range(nd):
+                cj = fit(cj, a, sig_t[a])
+            y = spectral_inverse(cj, axes, options.rescale)
         if y.untyped_storage().data_ptr() == c.untyped_storage().data_ptr():
             y = y.clone(memory_format=torch.contiguous_format)  # every output owns its memory
         if options.rescale == "std":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -169,10 +170,12 @@ def _torch_store(path: Path, config=None, paths=(), max_bytes: int | None = None
     if max_bytes is not None and size > max_bytes:
         from .preflight import fmt_bytes
         raise MemoryBudgetError(f"checkpoint file {path} is {fmt_bytes(size)}; a .pt/.bin file is read whole, "
-                                f"and that is more than the {fmt_bytes(max_bytes)} this run may use "
+                                f"more than the {fmt_bytes(max_bytes)} this run may use "
                                 f"(convert it to safetensors to stream it, or raise max_memory)")
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on pickle protocols are not the user's concern
+            warnings.simplefilter("ignore")
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
         raise CheckpointError(f"cannot read checkpoint file {path} (loaded with weights_only=True): "
                               f"{str(exc)[:300]}") from None
