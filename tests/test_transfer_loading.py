@@ -166,3 +166,18 @@ def test_skip_and_report(vit_pair):
     plan_only = fk.transfer_report(src, tgt, skip=["qkv", "norm"])
     assert [(r.name, r.action, r.detail) for r in plan_only.rows] == [(r.name, r.action, r.detail) for r in rep.rows]
     assert json.loads(rep.to_json())["counts"] == rep.counts()
+
+
+def test_empty_tensors_are_kept_and_named_in_the_report():
+    src = {"blocks.0.w": torch.randn(8, 8), "blocks.0.e": torch.randn(4, 8)}
+    tgt = {"blocks.0.w": torch.zeros(4, 4), "blocks.0.e": torch.zeros(0, 8)}
+    sd, report = fk.transfer(src, tgt, report=True)
+    assert sd["blocks.0.e"].shape == (0, 8)
+    row = next(r for r in report.to_dict()["parameters"] if r["name"] == "blocks.0.e")
+    assert row["action"] == "keep" and "empty in the target" in row["detail"]
+
+
+def test_complex_only_source_is_named_as_such():
+    src = {"blocks.0.w": torch.randn(8, 8, dtype=torch.complex64)}
+    with pytest.raises(ValueError, match=r"holds no real floating-point tensor to transfer \(its dtypes: complex64\)"):
+        fk.transfer(src, {"blocks.0.w": torch.zeros(4, 4)})
