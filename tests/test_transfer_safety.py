@@ -80,8 +80,10 @@ def test_a_second_writer_is_refused_at_once_and_the_live_stage_survives(pair, tm
 
 
 @pytest.mark.parametrize("sig, code, line", [(signal.SIGINT, 130, "front-kernels transfer: interrupted"),
-                                              (signal.SIGTERM, 143, "front-kernels transfer: interrupted (SIGTERM)")])
+                                              (signal.SIGTERM, 143, "front-kernels transfer: interrupted (SIGTERM)"),
+                                              (signal.SIGKILL, -9, None)])
 def test_a_signal_mid_run_leaves_nothing_and_the_rerun_is_bit_identical(pair, tmp_path, sig, code, line):
+    """SIGINT / SIGTERM: nothing is left; SIGKILL: only hidden files, which the rerun removes."""
     src, tgt = pair
     clean = _run(["--source", src, "--target", tgt, "--out", tmp_path / "clean", "--max-shard-size", "4KB"])
     assert clean.returncode == 0, clean.stderr
@@ -91,10 +93,16 @@ def test_a_signal_mid_run_leaves_nothing_and_the_rerun_is_bit_identical(pair, tm
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
-    assert err.strip().splitlines() == [line]
-    assert _names(tmp_path) == ["clean"]  # no out, no staging folder, no lock file
+    left = [n for n in _names(tmp_path) if n != "clean"]
+    if line is not None:
+        assert err.strip().splitlines() == [line]
+        assert left == []  # no out, no staging folder, no lock file
+    else:
+        assert left and all(n.startswith(".out.partial-") or n == ".out.lock" for n in left), left
     rerun = _run(["--source", src, "--target", tgt, "--out", out, "--max-shard-size", "4KB"])
     assert rerun.returncode == 0, rerun.stderr
+    assert _names(tmp_path) == ["clean", "out"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in (tmp_path / "clean").iterdir())
     for f in sorted((tmp_path / "clean").iterdir()):
         if f.suffix == ".safetensors" or f.name.endswith("index.json"):
             assert (out / f.name).read_bytes() == f.read_bytes(), f.name
@@ -156,3 +164,17 @@ def test_a_config_with_absurd_layer_count_is_refused_before_building(tmp_path):
     with pytest.raises(MemoryBudgetError, match="n_layer=100000000 asks for more than 10000"):
         check_config_target(load_config(tmp_path / "c.json"), "c.json")
     assert time.time() - t0 < 5
+
+
+def test_a_symlinked_out_is_replaced_not_written_through(pair, tmp_path):
+    src, tgt = pair
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    out = tmp_path / "out"
+    out.symlink_to(victim)
+    res = _run(["--source", src, "--target", tgt, "--out", out, "--overwrite"])
+    assert res.returncode == 0, res.stderr
+    assert not out.is_symlink() and (out / "model.safetensors").is_file()
+    assert sorted(p.name for p in victim.iterdir()) == ["precious.txt"]
+    assert (victim / "precious.txt").read_text() == "keep me"
