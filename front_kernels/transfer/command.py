@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 from .api import prepare
+from .options import BotOptions, FrontOptions
 from .distributed import write_transfer
 from .output_folder import check_out
 from .report import TransferReport
@@ -28,34 +29,52 @@ COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", required=True, help="checkpoint: .safetensors, .pt/.pth, or HF folder")
-    p.add_argument("--target", required=True, help="HF config.json, or a checkpoint giving the target shapes")
-    p.add_argument("--method", choices=("front", "bot"), default="front")
-    p.add_argument("--out", required=True, help="output folder (must not exist or be empty, unless --overwrite)")
+    fr, bo = FrontOptions(), BotOptions()
+    p.add_argument("--source", required=True, help="checkpoint: .safetensors, .pt/.pth/.bin, or HF folder")
+    p.add_argument("--target", required=True, help="HF config.json (the model is built from it), or a checkpoint "
+                                                   "giving the target shapes")
+    p.add_argument("--method", choices=("front", "bot"), default="front",
+                   help="front: DCT low-frequency transfer; bot: wavelet down/upsampling (default: front)")
+    p.add_argument("--out", required=True, help="output folder; must not exist or be empty (unless --overwrite) and "
+                                                "may not overlap --source or --target")
     f = p.add_argument_group("FRONT options")
-    f.add_argument("--keep-ratio", type=float, dest="keep_ratio")
-    f.add_argument("--mlp-dct", choices=("2d", "1d"), dest="mlp_dct")
-    f.add_argument("--depth-mode", choices=("zero", "random", "consistence"), dest="depth_mode")
-    f.add_argument("--depth-band", choices=("first", "last", "middle"), dest="depth_band")
-    f.add_argument("--select-n", type=int, dest="select_n")
+    f.add_argument("--keep-ratio", type=float, dest="keep_ratio",
+                   help=f"share of the DCT coefficients kept per axis, in (0, 1] (default: {fr.keep_ratio})")
+    f.add_argument("--mlp-dct", choices=("2d", "1d"), dest="mlp_dct",
+                   help=f"MLP weights: 2-D DCT, or 1-D along the hidden axis only (default: {fr.mlp_dct})")
+    f.add_argument("--depth-mode", choices=("zero", "random", "consistence"), dest="depth_mode",
+                   help="target depth slots beyond the kept depth frequencies: zero, random draws, or the kept "
+                        f"frequencies repeated (default: {fr.depth_mode})")
+    f.add_argument("--depth-band", choices=("first", "last", "middle"), dest="depth_band",
+                   help=f"which source depth frequencies are kept (default: {fr.depth_band})")
+    f.add_argument("--select-n", type=int, dest="select_n",
+                   help="keep at most this many depth frequencies (default: all that fit)")
     b = p.add_argument_group("BoT options")
-    b.add_argument("--wavelet", help="haar or dbN")
-    b.add_argument("--mode", help="boundary mode (PyWavelets names), default periodization")
-    b.add_argument("--non-dyadic", choices=("dct", "pad"), dest="non_dyadic")
+    b.add_argument("--wavelet", help=f"wavelet name, haar or dbN (default: {bo.wavelet})")
+    b.add_argument("--mode", help=f"boundary mode, PyWavelets names (default: {bo.mode})")
+    b.add_argument("--non-dyadic", choices=("dct", "pad"), dest="non_dyadic",
+                   help="how a ratio that is not a power of two is finished: DCT resize or pad/truncate "
+                        f"(default: {bo.non_dyadic})")
     c = p.add_argument_group("common options")
-    c.add_argument("--rescale", choices=("std", "amplitude", "reference"))
-    c.add_argument("--skip", action="append", help="part (qkv, attn_out, mlp, norm) or regex; repeatable")
-    c.add_argument("--head-pattern", dest="head_pattern")
-    c.add_argument("--group-pattern", dest="group_pattern")
-    c.add_argument("--seed", type=int)
+    c.add_argument("--rescale", choices=("std", "amplitude", "reference"),
+                   help="std: each tensor re-standardised to its source's mean and std; amplitude: smooth signals "
+                        f"keep their values; reference: the FRONT authors' un-normalised DCT (default: {fr.rescale})")
+    c.add_argument("--skip", action="append", help="leave matching target parameters at their own values: a part "
+                                                   "(qkv, attn_out, mlp, norm) or a regex; repeatable (default: none)")
+    c.add_argument("--head-pattern", dest="head_pattern",
+                   help="regex naming classifier-head parameters, kept when the class count differs "
+                        "(default: head/classifier/fc/score weights and biases)")
+    c.add_argument("--group-pattern", dest="group_pattern",
+                   help="regex whose group captures the layer index (default: the first integer in a name)")
+    c.add_argument("--seed", type=int, help=f"seed of --depth-mode random (default: {fr.seed})")
     o = p.add_argument_group("output")
     o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size",
                    help="largest shard file, e.g. 500MB or 2GiB (default: 5GB)")
     o.add_argument("--max-memory", dest="max_memory",
                    help="memory the run may use, e.g. 8GB; checked from shapes before anything is "
                         "allocated (default: the memory available at start)")
-    o.add_argument("--overwrite", action="store_true")
-    o.add_argument("--no-progress", action="store_true", dest="no_progress")
+    o.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out (default: refuse)")
+    o.add_argument("--no-progress", action="store_true", dest="no_progress", help="no progress bar")
     o.add_argument("--quiet", action="store_true", help="do not print the report table")
 
 
