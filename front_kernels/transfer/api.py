@@ -7,25 +7,34 @@ import torch
 
 from .group import compute_dtype_of, read_stack, transfer_stacked
 from .loading import TensorStore, open_tensors
+from .naming import align_source
 from .options import make_options
 from .preflight import check_transfer
-from .plan import TransferPlan, plan_transfer
+from .plan import TIE, TransferPlan, plan_transfer
 from .report import TransferReport
 
 
 def prepare(source, target, method: str = "front", *, max_memory=None, streaming: bool = False, **options):
     """Open source and target and plan the transfer: ``(source_store, target_store, plan)``.
 
-    Before anything is computed, :mod:`.preflight` checks that a target built
+    The source's names are lined up with the target's across a head model and
+    its base model (:func:`.naming.align_source`); a target built from a config
+    is initialised with ``torch.manual_seed(seed)`` (the ``seed`` option), so the
+    result is a pure function of the inputs and options; tied target parameters
+    are written equal (:func:`.plan.apply_ties`). What was decided is in
+    ``plan.notes``. Before anything is computed, :mod:`.preflight` checks that a target built
     from a config, and the transfer's working set (``streaming``: group by
     group, else with every output held), fit in ``max_memory`` (bytes or text
     like ``'8GB'``; default: the memory available now).
     """
     opts = make_options(method, **options)
     src = open_tensors(source, "source", max_memory=max_memory)
-    tgt = open_tensors(target, "target", build_from_config=True, max_memory=max_memory)
+    tgt = open_tensors(target, "target", build_from_config=True, max_memory=max_memory, seed=opts.seed,
+                       like=src.config)
+    src = align_source(src, tgt, opts.group_pattern)
     plan = plan_transfer(src.shapes, src.dtypes, tgt.shapes, tgt.dtypes, opts, method=method,
-                         source_origin=src.origin, target_origin=tgt.origin)
+                         source_origin=src.origin, target_origin=tgt.origin, target_ties=tgt.ties)
+    plan.notes = src.notes + tgt.notes
     check_transfer(plan, src, tgt, max_memory, streaming=streaming)
     return src, tgt, plan
 
@@ -39,8 +48,12 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     sources' own) and transfer it (:func:`.group.transfer_stacked`); their
     tensors get the target entry's dtype. Kept and passed entries are the
     target's own tensors (cloned with ``clone``, so no two entries share memory).
+    Parameters tied to one of the group's (``g.tied``) are copies of it; a
+    ``'tie'`` group itself returns nothing.
     """
     read = read or (lambda store, name: store.get(name))
+    if g.action == TIE:
+        return {}  # written by the group of the parameter it is tied to
     if not g.computes:
         return {n: (t.detach().clone() if clone else t.detach())
                 for n in g.target_names for t in [read(target, n)]}
@@ -49,7 +62,9 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     res = transfer_stacked(g.key, lambda: read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device),
                            (len(g.source_names),) + shape, [g.target_shape] * len(g.target_names), options,
                            dtype=target.dtypes[g.target_names[0]])
-    return dict(zip(g.target_names, res))
+    out = dict(zip(g.target_names, res))
+    out.update((name, out[lead].clone()) for name, lead in g.tied)
+    return out
 
 
 def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,

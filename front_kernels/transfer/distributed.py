@@ -56,7 +56,7 @@ from pathlib import Path
 import torch
 
 from .loading import TensorStore
-from .plan import TransferPlan
+from .plan import TIE, TransferPlan
 from .errors import OutputError, Terminated
 from .output_folder import OutLock, check_out, make_stage, publish, remove_stale_stages, write_text
 from .streaming import (ShardWriter, TransferStats, group_read_nbytes, output_layout, output_nbytes, plan_shards,
@@ -279,11 +279,11 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
     rank, world = comm.rank, comm.world
     layout = output_layout(plan, target)
     nbytes = output_nbytes(plan, target)
-    costs = [group_read_nbytes(g, source, target) + sum(nbytes[n] for n in g.target_names) for g in plan.groups]
+    costs = [group_read_nbytes(g, source, target) + sum(nbytes[n] for n in g.outputs) for g in plan.groups]
     mine = assign_groups(costs, world)
-    rank_names = [[n for i in idx for n in plan.groups[i].target_names] for idx in mine]
+    rank_names = [[n for i in idx for n in plan.groups[i].outputs] for idx in mine]
     shards = plan_shards(rank_names, nbytes, limit)
-    target.release([n for g in plan.groups if g.computes for n in g.target_names])
+    target.release([n for g in plan.groups if g.computes or g.action == TIE for n in g.target_names])
 
     stage, lock = _start(out, comm)
     try:

@@ -20,6 +20,7 @@ a :class:`~.errors.CheckpointError` naming the file and the entry.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import warnings
@@ -45,10 +46,13 @@ class TensorStore:
     ``dtypes`` (name -> ``torch.dtype``), ``origin`` (text naming where the
     tensors come from), ``config`` (a ``transformers`` config when one is
     known, else ``None``), ``files`` (name -> file holding it, for files),
-    ``paths`` (the files and folders this store reads, for the output checks).
+    ``paths`` (the files and folders this store reads, for the output checks),
+    ``ties`` (sets of names that share one tensor, e.g. tied input and output
+    embeddings of a model built here), ``notes`` (what was decided while
+    opening, for the report).
     """
 
-    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None, paths=()):
+    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None, paths=(), ties=()):
         self.shapes = dict(shapes)
         self.dtypes = dict(dtypes)
         self._getter = getter
@@ -56,6 +60,8 @@ class TensorStore:
         self.config = config
         self.files = files or {}
         self.paths = list(paths)
+        self.ties = [list(t) for t in ties]
+        self.notes: list[str] = []
 
     def keys(self):
         return self.shapes.keys()
@@ -86,6 +92,17 @@ class TensorStore:
         if release is not None:
             release(names)
 
+    def renamed(self, mapping: dict[str, str], note: str) -> "TensorStore":
+        """A view whose names are ``mapping.get(name, name)``; reads go to the original names."""
+        back = {mapping.get(n, n): n for n in self.shapes}
+        view = TensorStore({mapping.get(n, n): s for n, s in self.shapes.items()},
+                           {mapping.get(n, n): d for n, d in self.dtypes.items()},
+                           lambda name: self.get(back[name]), self.origin, self.config,
+                           {mapping.get(n, n): f for n, f in self.files.items()}, self.paths,
+                           [[mapping.get(n, n) for n in t] for t in self.ties])
+        view.notes = self.notes + [note]
+        return view
+
     @classmethod
     def from_state_dict(cls, sd: Mapping, origin: str = "state_dict", config=None, paths=()) -> "TensorStore":
         for k, v in sd.items():
@@ -94,7 +111,16 @@ class TensorStore:
             if not isinstance(v, torch.Tensor):
                 raise TypeError(f"{origin}: entry {k!r} is a {type(v).__name__}, not a Tensor")
         return cls({k: v.shape for k, v in sd.items()}, {k: v.dtype for k, v in sd.items()},
-                   _HeldTensors(sd), origin, config, paths=paths)
+                   _HeldTensors(sd), origin, config, paths=paths, ties=shared_tensors(sd))
+
+
+def shared_tensors(sd: Mapping) -> list[list[str]]:
+    """Sets of names whose tensors are one tensor (same memory, shape and strides): tied parameters."""
+    by_key: dict[tuple, list[str]] = {}
+    for name, t in sd.items():
+        if isinstance(t, torch.Tensor) and t.numel() > 0 and t.device.type != "meta":
+            by_key.setdefault((t.data_ptr(), tuple(t.shape), t.stride(), t.dtype), []).append(name)
+    return [names for names in by_key.values() if len(names) > 1]
 
 
 class _HeldTensors:
@@ -224,20 +250,40 @@ def build_model(config, origin: str = "config"):
                               f"{str(exc)[:300]}") from None
 
 
-def _model_store(config, origin: str, max_memory, paths=()) -> TensorStore:
+def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=None) -> TensorStore:
+    """The state dict of the model ``config`` describes, built with ``torch.manual_seed(seed)`` (so the
+    entries no source tensor overwrites are the same in every run); a config without ``architectures``
+    takes ``like``'s (the source's config) when their model types agree."""
     from .preflight import check_config_target
+    note = None
+    archs = getattr(like, "architectures", None)
+    if not getattr(config, "architectures", None) and archs and getattr(like, "model_type", None) == \
+            getattr(config, "model_type", ""):
+        config = copy.deepcopy(config)
+        config.architectures = list(archs)
+        note = (f"target {origin} names no architecture: built as {archs[0]}, the source's "
+                f"(same model type {config.model_type!r})")
     check_config_target(config, origin, max_memory)
-    module = build_model(config, origin)
-    return TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = build_model(config, origin)
+    store = TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
+    store.notes.append(f"target built from {origin} as {type(module).__name__}, initialised with seed {seed}")
+    if note:
+        store.notes.insert(0, note)
+    return store
 
 
-def open_tensors(obj, role: str = "source", build_from_config: bool = False, max_memory=None) -> TensorStore:
+def open_tensors(obj, role: str = "source", build_from_config: bool = False, max_memory=None, *,
+                 seed: int = 0, like=None) -> TensorStore:
     """Open ``obj`` as a :class:`TensorStore`; ``role`` names it in error messages.
 
     With ``build_from_config`` (targets), a config file / config-only folder /
     ``PretrainedConfig`` builds the model locally and returns its state dict,
     once :func:`.preflight.check_config_target` has found that it fits in
     ``max_memory`` (bytes or text like ``'8GB'``; default: the available memory).
+    The model is initialised from ``torch.manual_seed(seed)``; a config without
+    ``architectures`` takes those of ``like`` (a source config) of the same model type.
     """
     if isinstance(obj, TensorStore):
         return obj
@@ -249,9 +295,9 @@ def open_tensors(obj, role: str = "source", build_from_config: bool = False, max
     if _is_hf_config(obj):
         if not build_from_config:
             raise TypeError(f"{role} is a config without weights; only a target may be a config")
-        return _model_store(obj, f"{role} config", max_memory)
+        return _model_store(obj, f"{role} config", max_memory, seed=seed, like=like)
     if isinstance(obj, (str, os.PathLike)):
-        return _open_path(Path(obj), role, build_from_config, max_memory)
+        return _open_path(Path(obj), role, build_from_config, max_memory, seed, like)
     raise TypeError(f"{role} must be a state_dict, nn.Module, checkpoint path or folder, "
                     f"got {type(obj).__name__}")
 
@@ -269,7 +315,7 @@ def _file_budget(max_memory):
     return memory_budget(max_memory)[0]
 
 
-def _open_folder(path: Path, role: str, build_from_config: bool, max_memory) -> TensorStore:
+def _open_folder(path: Path, role: str, build_from_config: bool, max_memory, seed, like) -> TensorStore:
     def inside(name):
         p = member(path, name, f"{role} folder {path}")
         return p if p.exists() else None
@@ -297,7 +343,7 @@ def _open_folder(path: Path, role: str, build_from_config: bool, max_memory) -> 
         if p is not None:
             return _torch_store(p, config, paths=[path], max_bytes=_file_budget(max_memory))
     if config is not None and build_from_config:
-        return _model_store(config, str(cfg_path), max_memory, paths=[path])
+        return _model_store(config, str(cfg_path), max_memory, paths=[path], seed=seed, like=like)
     raise CheckpointError(f"{role} folder {path} holds no model.safetensors, {SAFETENSORS_INDEX} "
                           f"or pytorch_model.bin")
 
@@ -315,9 +361,9 @@ def _weight_map(index: Path) -> dict[str, str]:
     return weight_map
 
 
-def _open_path(path: Path, role: str, build_from_config: bool, max_memory) -> TensorStore:
+def _open_path(path: Path, role: str, build_from_config: bool, max_memory, seed=0, like=None) -> TensorStore:
     if path.is_dir():
-        return _open_folder(path, role, build_from_config, max_memory)
+        return _open_folder(path, role, build_from_config, max_memory, seed, like)
     if not path.exists():
         raise CheckpointError(f"{role} path {path} does not exist")
     suffix = path.suffix.lower()
@@ -328,6 +374,6 @@ def _open_path(path: Path, role: str, build_from_config: bool, max_memory) -> Te
     if suffix == ".json":
         if not build_from_config:
             raise CheckpointError(f"{role} {path} is a config without weights; only a target may be a config")
-        return _model_store(load_config(path), str(path), max_memory, paths=[path])
+        return _model_store(load_config(path), str(path), max_memory, paths=[path], seed=seed, like=like)
     raise CheckpointError(f"{role} path {path}: unknown checkpoint format {suffix!r} "
                           f"(expected .safetensors, .pt, .pth, .bin, config.json or a folder)")

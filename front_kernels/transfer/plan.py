@@ -15,7 +15,7 @@ from .grouping import LAYER_PLACEHOLDER, group_names
 from .options import BotOptions, FrontOptions
 from .shapes import signal_shape
 
-TRANSFER, COPY, KEEP, SKIP, PASS = "transfer", "copy", "keep", "skip", "pass"
+TRANSFER, COPY, KEEP, SKIP, PASS, TIE = "transfer", "copy", "keep", "skip", "pass", "tie"
 
 
 @dataclass
@@ -25,7 +25,10 @@ class GroupPlan:
     ``action``: ``'transfer'`` (computed from ``source_names``), ``'copy'``
     (same shapes and depth: the source values), ``'keep'`` (the target's own
     values; ``detail`` says why), ``'skip'`` (the target's own values, named by
-    the ``skip`` option), ``'pass'`` (non-floating entry, passed through).
+    the ``skip`` option), ``'pass'`` (non-floating entry, passed through),
+    ``'tie'`` (a parameter tied to another target parameter, e.g. an output
+    embedding: it is written equal to that one, by the group that computes it).
+    ``tied``: ``(name, equal_to)`` pairs this group writes besides its own.
     """
 
     key: str
@@ -35,6 +38,7 @@ class GroupPlan:
     source_names: list[str] = field(default_factory=list)
     source_shape: tuple | None = None
     detail: str = ""
+    tied: list = field(default_factory=list)
 
     @property
     def repeated(self) -> bool:
@@ -43,6 +47,11 @@ class GroupPlan:
     @property
     def computes(self) -> bool:
         return self.action in (TRANSFER, COPY)
+
+    @property
+    def outputs(self) -> list[str]:
+        """The target names this group produces: its own (none for a ``'tie'``), then the tied ones."""
+        return ([] if self.action == TIE else list(self.target_names)) + [n for n, _ in self.tied]
 
 
 @dataclass
@@ -53,6 +62,7 @@ class TransferPlan:
     target_origin: str
     groups: list[GroupPlan]
     target_order: list[str]
+    notes: list[str] = field(default_factory=list)
 
     def compute_groups(self) -> list[GroupPlan]:
         return [g for g in self.groups if g.computes]
@@ -81,9 +91,10 @@ def plans_detail(plans: list[GroupPlan], key: str) -> str:
 
 def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict, target_dtypes: dict,
                   options, *, method: str, source_origin: str = "source",
-                  target_origin: str = "target") -> TransferPlan:
+                  target_origin: str = "target", target_ties=None) -> TransferPlan:
     """Match target groups to source groups and decide each group's action.
 
+    ``target_ties``: sets of tied target names (see :func:`apply_ties`).
     Raises ``ValueError`` when no target group has a source counterpart, when
     a group's layers disagree in shape, or when a source and a target tensor
     of one group have signal views of different rank.
@@ -152,4 +163,25 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
                 f"; source groups look like {list(src_groups)[:3]}, target groups like {list(tgt_groups)[:3]}")
         raise ValueError(f"source {source_origin} and target {target_origin} have no common parameter "
                          f"groups to transfer (mismatched architectures?){hint}")
-    return TransferPlan(method, options, source_origin, target_origin, plans, list(target_shapes))
+    plan = TransferPlan(method, options, source_origin, target_origin, plans, list(target_shapes))
+    apply_ties(plan, target_ties or [])
+    return plan
+
+
+def apply_ties(plan: TransferPlan, ties) -> None:
+    """Tied target parameters (sets of names sharing one tensor in the target model) are never
+    left at their own init: in each set, the first parameter whose group computes keeps its
+    value and every other member becomes a ``'tie'`` written equal to it."""
+    owner = {n: g for g in plan.groups for n in g.target_names}
+    for names in ties:
+        members = [n for n in names if n in owner and len(owner[n].target_names) == 1]
+        lead = next((n for n in members if owner[n].computes), None)
+        if lead is None:
+            continue
+        for n in members:
+            if n == lead:
+                continue
+            g = owner[n]
+            was = f"; without the tie: {g.action}" + (f" ({g.detail})" if g.detail else "")
+            g.action, g.detail = TIE, f"tied to {lead}: written equal to it{was}"
+            owner[lead].tied.append((n, lead))

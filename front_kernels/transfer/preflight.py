@@ -140,7 +140,7 @@ def check_transfer(plan, source, target, max_memory=None, *, streaming: bool) ->
     if not peaks:
         return 0
     peak, worst = max(peaks, key=lambda p: p[0])
-    held = sum(target.nbytes(n) for g in plan.groups if not g.computes for n in g.target_names)
+    held = sum(target.nbytes(n) for g in plan.groups if not g.computes and g.action != "tie" for n in g.target_names)
     if not streaming:
         held += sum(math.prod(g.target_shape) * _itemsize(target.dtypes[g.target_names[0]]) * len(g.target_names)
                     for g in plan.groups if g.computes)

@@ -43,6 +43,7 @@ class TransferReport:
                 by_name[n] = ReportRow(n, g.action, src, str(g.source_shape) if g.source_shape else "-",
                                        str(g.target_shape), g.detail)
         self.rows = [by_name[n] for n in plan.target_order]
+        self.notes = list(getattr(plan, "notes", []))
 
     def __getitem__(self, name: str) -> ReportRow:
         for r in self.rows:
@@ -54,7 +55,7 @@ class TransferReport:
         return dict(Counter(r.action for r in self.rows))
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "source": self.source, "target": self.target,
+        return {"method": self.method, "source": self.source, "target": self.target, "notes": self.notes,
                 "counts": self.counts(), "parameters": [asdict(r) for r in self.rows]}
 
     def to_json(self) -> str:
@@ -70,7 +71,8 @@ class TransferReport:
             if k == 0:
                 lines.append("-" * (sum(widths) + 2 * 5 + len(head[5])))
         summary = ", ".join(f"{v} {k}" for k, v in sorted(self.counts().items()))
-        return f"{self.method.upper()} transfer {self.source} -> {self.target}: {summary}\n" + "\n".join(lines)
+        notes = "".join(f"note: {n}\n" for n in self.notes)
+        return f"{self.method.upper()} transfer {self.source} -> {self.target}: {summary}\n" + notes + "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()

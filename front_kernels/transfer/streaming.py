@@ -34,7 +34,7 @@ import torch
 
 from .api import group_result
 from .loading import TensorStore
-from .plan import GroupPlan, TransferPlan
+from .plan import TIE, GroupPlan, TransferPlan
 from .errors import OutputError
 from .safetensors_io import SafetensorsWriter
 
@@ -70,6 +70,8 @@ def group_read_nbytes(g: GroupPlan, source: TensorStore, target: TensorStore) ->
     """Bytes a group reads: its source tensors when computed, else the target's own tensors."""
     if g.computes:
         return sum(_numel(source.shapes[n]) * _itemsize(source.dtypes[n]) for n in g.source_names)
+    if g.action == TIE:
+        return 0
     return sum(_numel(target.shapes[n]) * _itemsize(target.dtypes[n]) for n in g.target_names)
 
 
@@ -294,7 +296,7 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         stats.compute_s += time.perf_counter() - t0 - (stats.read_s - r0)
-        for n in g.target_names:
+        for n in g.outputs:
             writer.add(n, result.pop(n).to(cpu))
         del result
         release_workspace()

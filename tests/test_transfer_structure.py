@@ -1,0 +1,122 @@
+"""Checkpoint structure the transfer follows: head model vs base model (``base_model_prefix``, either
+way), a target config without ``architectures``, tied parameters, and a result that is a pure function
+of the inputs and options (seeded target init)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import front_kernels as fk
+from front_kernels.cli import main
+
+
+def _gpt2(**kw):
+    from transformers import GPT2Config
+    base = dict(n_embd=32, n_layer=4, n_head=4, vocab_size=64, n_positions=16, bos_token_id=0, eos_token_id=0)
+    return GPT2Config(**{**base, **kw})
+
+
+def _bert(**kw):
+    from transformers import BertConfig
+    base = dict(hidden_size=32, num_hidden_layers=4, num_attention_heads=4, intermediate_size=64, vocab_size=64,
+                max_position_embeddings=16)
+    return BertConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def gpt2_lm(tmp_path_factory):
+    from transformers import GPT2LMHeadModel
+    d = tmp_path_factory.mktemp("gpt2lm")
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(_gpt2())
+    model.save_pretrained(d / "src")
+    _gpt2(n_embd=16, n_layer=2).to_json_file(str(d / "small.json"))  # no 'architectures', as users write it
+    return d, model
+
+
+def test_head_model_into_a_config_without_architectures(gpt2_lm, tmp_path):
+    from transformers import GPT2LMHeadModel
+    d, source = gpt2_lm
+    sd, report = fk.transfer(d / "src", d / "small.json", report=True)
+    assert any("built as GPT2LMHeadModel, the source's" in n for n in report.notes), report.notes
+    assert report["transformer.h.0.attn.c_attn.weight"].action == "transfer"
+    assert report["lm_head.weight"].action == "tie" and "transformer.wte.weight" in report["lm_head.weight"].detail
+    assert torch.equal(sd["lm_head.weight"], sd["transformer.wte.weight"])
+    assert "keep" not in report.counts()
+    model = GPT2LMHeadModel(_gpt2(n_embd=16, n_layer=2))
+    model.load_state_dict(sd)
+    logits = model(input_ids=torch.randint(0, 64, (2, 5))).logits
+    assert logits.shape == (2, 5, 64) and torch.isfinite(logits).all()
+
+
+def test_head_model_into_its_base_model(gpt2_lm):
+    from transformers import GPT2Model
+    d, _ = gpt2_lm
+    target = GPT2Model(_gpt2(n_embd=16, n_layer=2))
+    sd, report = fk.transfer(d / "src", target, report=True)
+    assert any("without the base-model prefix 'transformer.'" in n for n in report.notes), report.notes
+    assert report["h.0.attn.c_attn.weight"].action == "transfer" and report["wte.weight"].action == "transfer"
+    want = fk.transfer(d / "src", d / "small.json")
+    assert torch.equal(sd["h.1.mlp.c_fc.weight"], want["transformer.h.1.mlp.c_fc.weight"])
+    target.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("source_cls, target_arch, how", [("BertForMaskedLM", "BertModel", "without"),
+                                                          ("BertModel", "BertForMaskedLM", "with")])
+def test_bert_head_and_base_either_way(tmp_path, source_cls, target_arch, how):
+    import transformers
+    torch.manual_seed(1)
+    getattr(transformers, source_cls)(_bert()).save_pretrained(tmp_path / "src")
+    _bert(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, architectures=[target_arch]) \
+        .to_json_file(str(tmp_path / "t.json"))
+    sd, report = fk.transfer(tmp_path / "src", tmp_path / "t.json", report=True)
+    assert any(f"{how} the base-model prefix 'bert.'" in n for n in report.notes), report.notes
+    prefix = "bert." if target_arch == "BertForMaskedLM" else ""
+    assert report[f"{prefix}encoder.layer.0.attention.self.query.weight"].action == "transfer"
+    model = getattr(transformers, target_arch)(_bert(hidden_size=16, num_hidden_layers=2, num_attention_heads=2))
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    assert not unexpected and not [m for m in missing if "position_ids" not in m]
+    if target_arch == "BertForMaskedLM":  # the decoder is tied to the word embeddings
+        assert report["cls.predictions.decoder.weight"].action == "tie"
+        assert torch.equal(sd["cls.predictions.decoder.weight"], sd["bert.embeddings.word_embeddings.weight"])
+
+
+def test_two_runs_give_identical_bytes(gpt2_lm, tmp_path):
+    d, _ = gpt2_lm
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        assert main(["transfer", "--source", str(d / "src"), "--target", str(d / "small.json"), "--out", str(out),
+                     "--no-progress", "--quiet", "--max-shard-size", "30KB"]) == 0
+        outs.append(out)
+    files = sorted(p.name for p in outs[0].iterdir() if p.suffix in (".safetensors", ".json")
+                   and not p.name.startswith("transfer_report"))
+    assert len(files) > 3 and files == sorted(p.name for p in outs[1].iterdir() if p.suffix in (".safetensors", ".json")
+                                              and not p.name.startswith("transfer_report"))
+    for f in files:
+        assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
+
+
+def test_the_seed_sets_the_entries_without_a_source_counterpart(gpt2_lm):
+    d, _ = gpt2_lm
+    extra = {"transformer.h.0.attn.c_attn.weight": torch.randn(32, 96)}  # only one source group
+    a = fk.transfer(extra, d / "small.json", seed=1)
+    b = fk.transfer(extra, d / "small.json", seed=1)
+    c = fk.transfer(extra, d / "small.json", seed=2)
+    name = "h.1.mlp.c_fc.weight"  # kept: the own init of the target (built as GPT2Model: no config to follow)
+    assert torch.equal(a[name], b[name]) and not torch.equal(a[name], c[name])
+
+
+def test_report_json_carries_the_notes(gpt2_lm, tmp_path):
+    d, _ = gpt2_lm
+    out = tmp_path / "o"
+    assert main(["transfer", "--source", str(d / "src"), "--target", str(d / "small.json"), "--out", str(out),
+                 "--no-progress", "--quiet"]) == 0
+    report = json.loads((out / "transfer_report.json").read_text())
+    assert any("GPT2LMHeadModel" in n for n in report["notes"])
+    assert (out / "transfer_report.txt").read_text().splitlines()[1].startswith("note: ")
+    got = load_file(str(out / "model.safetensors"))
+    assert torch.equal(got["lm_head.weight"], got["transformer.wte.weight"])
