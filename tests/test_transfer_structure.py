@@ -120,3 +120,81 @@ def test_report_json_carries_the_notes(gpt2_lm, tmp_path):
     assert (out / "transfer_report.txt").read_text().splitlines()[1].startswith("note: ")
     got = load_file(str(out / "model.safetensors"))
     assert torch.equal(got["lm_head.weight"], got["transformer.wte.weight"])
+
+
+# --- axes without an order (the rule table of front_kernels.transfer.kinds) ------------------------------
+
+def _gpt2_pair(tmp_path, vocab_s, vocab_t, keep=None):
+    from transformers import GPT2LMHeadModel
+    torch.manual_seed(3)
+    GPT2LMHeadModel(_gpt2(vocab_size=vocab_s)).save_pretrained(tmp_path / f"src{vocab_s}")
+    cfg = _gpt2(n_embd=16, n_layer=2, vocab_size=vocab_t, architectures=["GPT2LMHeadModel"])
+    return tmp_path / f"src{vocab_s}", cfg
+
+
+@pytest.mark.parametrize("method", ["front", "bot"])
+@pytest.mark.parametrize("vocab_t", [80, 40])
+def test_token_rows_are_kept_not_resized(tmp_path, method, vocab_t):
+    from transformers import GPT2LMHeadModel
+    src, cfg = _gpt2_pair(tmp_path, 64, vocab_t)
+    sd, report = fk.transfer(src, cfg, method=method, report=True, seed=5)
+    row = report["transformer.wte.weight"]
+    assert row.action == "transfer" and "token embedding (tokens, hidden; only hidden transformed)" in row.detail
+    common = min(64, vocab_t)
+    # the common rows are exactly the transfer of the source cropped to them: no mixing across token ids
+    src_sd = load_file(str(src / "model.safetensors"))
+    cropped = {k: (v[:common] if k == "transformer.wte.weight" else v) for k, v in src_sd.items()}
+    cfg_common = _gpt2(n_embd=16, n_layer=2, vocab_size=common, architectures=["GPT2LMHeadModel"])
+    want = fk.transfer(cropped, cfg_common, method=method, seed=5)
+    torch.testing.assert_close(sd["transformer.wte.weight"][:common], want["transformer.wte.weight"], rtol=0, atol=0)
+    if vocab_t > 64:  # new token rows: the target's own seeded init
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(5)
+            own = GPT2LMHeadModel(cfg).state_dict()["transformer.wte.weight"]
+        assert torch.equal(sd["transformer.wte.weight"][64:], own[64:])
+        assert "tokens: 64 transferred, 64..79 keep the target's init" in row.detail
+    else:
+        assert "tokens: the first 40 of 64 transferred, the rest dropped" in row.detail
+    assert torch.equal(sd["lm_head.weight"], sd["transformer.wte.weight"])
+
+
+def test_a_token_row_depends_on_its_own_source_row_only():
+    """Rows are never mixed: permuting entries inside row 7 (which keeps the tensor's mean and std, the
+    only statistics shared by the rows) changes row 7 of the result and no other row."""
+    g = torch.Generator().manual_seed(0)
+    src = {"embed_tokens.weight": torch.randn(50, 32, generator=g, dtype=torch.float64),
+           "layers.0.w": torch.randn(32, 32, generator=g, dtype=torch.float64)}
+    tgt = {"embed_tokens.weight": torch.zeros(50, 16, dtype=torch.float64),
+           "layers.0.w": torch.zeros(16, 16, dtype=torch.float64)}
+    a = fk.transfer(src, tgt, keep_ratio=0.5)["embed_tokens.weight"]
+    src["embed_tokens.weight"][7] = src["embed_tokens.weight"][7].flip(0)
+    b = fk.transfer(src, tgt, keep_ratio=0.5)["embed_tokens.weight"]
+    diff = (a - b).abs().amax(dim=1)
+    assert diff[7] > 0.1 and torch.cat([diff[:7], diff[8:]]).max() < 1e-12
+
+
+def test_unordered_refuse(tmp_path):
+    src, cfg = _gpt2_pair(tmp_path, 64, 80)
+    with pytest.raises(ValueError, match=r"transformer.wte.weight: its tokens axis \(unordered, token embedding\) "
+                                         r"is 64 in the source and 80 in the target"):
+        fk.transfer(src, cfg, unordered="refuse")
+
+
+def test_user_axis_rules_api_and_cli(tmp_path, capsys):
+    from safetensors.torch import save_file
+    g = torch.Generator().manual_seed(1)
+    src = {"vocab.table": torch.randn(20, 16, generator=g), "blk.0.w": torch.randn(16, 16, generator=g)}
+    tgt = {"vocab.table": torch.zeros(24, 8), "blk.0.w": torch.zeros(8, 8)}
+    plain = fk.transfer_report(src, tgt)["vocab.table"]
+    assert "tokens" not in plain.detail  # no built-in rule names it: all axes ordered
+    rep = fk.transfer_report(src, tgt, axis_rules=[(r"^vocab\.table$", "my vocabulary", "tokens,hidden")])
+    assert "my vocabulary (tokens, hidden; only hidden transformed)" in rep["vocab.table"].detail
+    save_file(src, str(tmp_path / "s.safetensors"))
+    save_file(tgt, str(tmp_path / "t.safetensors"))
+    assert main(["transfer", "--source", str(tmp_path / "s.safetensors"), "--target", str(tmp_path / "t.safetensors"),
+                 "--out", str(tmp_path / "o"), "--no-progress", "--axis-rule", r"^vocab\.table$=tokens,hidden"]) == 0
+    assert "user rule (tokens, hidden; only hidden transformed)" in capsys.readouterr().out
+    got = load_file(str(tmp_path / "o" / "model.safetensors"))["vocab.table"]
+    assert torch.equal(got[20:], torch.zeros(4, 8))  # the target's own rows
+    with pytest.raises(ValueError, match="axes must be names from"):
+        fk.transfer_report(src, tgt, axis_rules=["x=tokens,colour"])

@@ -59,12 +59,30 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
                 for n in g.target_names for t in [read(target, n)]}
     shape = tuple(source.shapes[g.source_names[0]])
     cdt = compute_dtype_of(source.dtypes[n] for n in g.source_names)
-    res = transfer_stacked(g.key, lambda: read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device),
-                           (len(g.source_names),) + shape, [g.target_shape] * len(g.target_names), options,
-                           dtype=target.dtypes[g.target_names[0]])
+    def load(shape=shape):
+        return read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device)
+
+    t_shape = g.target_shape
+    if g.common is not None:  # an unordered axis changes size: transfer the common entries only
+        full_load, t_shape = load, g.common
+        shape = tuple(s if i in g.ordered else min(s, c) for i, (s, c) in enumerate(zip(shape, g.common)))
+
+        def load(part=tuple(slice(0, n) for n in shape)):
+            return full_load()[(slice(None),) + part].contiguous()
+    res = transfer_stacked(g.key, load, (len(g.source_names),) + shape, [t_shape] * len(g.target_names), options,
+                           dtype=target.dtypes[g.target_names[0]], ordered=g.ordered)
+    if g.common is not None:
+        res = [_embed(r, read(target, n) if g.fill else None, g.target_shape) for r, n in zip(res, g.target_names)]
     out = dict(zip(g.target_names, res))
     out.update((name, out[lead].clone()) for name, lead in g.tied)
     return out
+
+
+def _embed(part: torch.Tensor, own, shape) -> torch.Tensor:
+    """``part`` (the common entries) placed in the target's own tensor ``own`` (or zeros) of ``shape``."""
+    full = own.detach().to(part.device, part.dtype, copy=True) if own is not None else part.new_zeros(shape)
+    full[tuple(slice(0, n) for n in part.shape)] = part
+    return full
 
 
 def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,

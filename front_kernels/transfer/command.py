@@ -25,7 +25,7 @@ from .report import TransferReport
 
 FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
 BOT_ONLY = ("wavelet", "mode", "non_dyadic")
-COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed")
+COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed", "axis_rules", "unordered")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,7 +66,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: head/classifier/fc/score weights and biases)")
     c.add_argument("--group-pattern", dest="group_pattern",
                    help="regex whose group captures the layer index (default: the first integer in a name)")
-    c.add_argument("--seed", type=int, help=f"seed of --depth-mode random (default: {fr.seed})")
+    c.add_argument("--seed", type=int, help=f"seed of --depth-mode random and of the init of a target built from a "
+                                            f"config (default: {fr.seed})")
+    c.add_argument("--axis-rule", action="append", dest="axis_rules",
+                   help="what the axes of matching parameters mean, 'REGEX=axis,axis' with axes from tokens, types, "
+                        "classes, in_channels, experts (unordered: never transformed) and hidden, mlp, position, "
+                        "depth, spatial, heads; tried before the built-in rules; repeatable (default: none)")
+    c.add_argument("--unordered", choices=("keep-common", "refuse"),
+                   help="an unordered axis (e.g. the vocabulary) that changes size: transfer the common entries and "
+                        f"keep the target's init for the rest, or refuse (default: {fr.unordered})")
     o = p.add_argument_group("output")
     o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size",
                    help="largest shard file, e.g. 500MB or 2GiB (default: 5GB)")

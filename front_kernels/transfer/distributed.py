@@ -283,7 +283,8 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
     mine = assign_groups(costs, world)
     rank_names = [[n for i in idx for n in plan.groups[i].outputs] for idx in mine]
     shards = plan_shards(rank_names, nbytes, limit)
-    target.release([n for g in plan.groups if g.computes or g.action == TIE for n in g.target_names])
+    target.release([n for g in plan.groups if (g.computes and not g.fill) or g.action == TIE
+                    for n in g.target_names])
 
     stage, lock = _start(out, comm)
     try:

@@ -136,7 +136,7 @@ def transformed_axes(name: str, ndim: int, options: FrontOptions) -> tuple[int, 
 
 
 def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions, *,
-                generator: torch.Generator | None = None) -> list[torch.Tensor]:
+                generator: torch.Generator | None = None, ordered=None) -> list[torch.Tensor]:
     """FRONT of one group: the stacked source layers ``x`` (``(L, *shape)``, floating; overwritten)
     -> ``len(target_shapes)`` separate tensors of ``x``'s dtype.
 
@@ -144,6 +144,8 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     holds its only reference and frees it once the forward transform is done.
 
     A group of one (``L == len(target_shapes) == 1``) skips the depth step.
+    ``ordered``: the signal axes that may be transformed (``None``: all); the
+    others (unordered axes of :mod:`.kinds`, of equal size here) are left as they are.
     Memory: ``x``, the kept coefficients of every layer and the outputs, plus the
     workspace of one chunk of layers (:data:`CHUNK_NUMEL`); the depth map of the
     ``zero`` and ``consistence`` modes is one small ``(L', L)`` matrix product.
@@ -155,11 +157,13 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     nd = len(sig_s)
     keep = {a: max(1, math.floor(sig_s[a] * options.keep_ratio)) for a in range(nd)}
     # An axis whose size is unchanged and fully kept round-trips exactly: it is not transformed.
-    axes = tuple(a for a in transformed_axes(key, nd, options) if not (sig_s[a] == sig_t[a] == keep[a]))
+    axes = tuple(a for a in transformed_axes(key, nd, options) if not (sig_s[a] == sig_t[a] == keep[a])
+                 and (ordered is None or a in ordered))
     dims = tuple(a + 1 for a in axes)
     depth = L != L_t or (options.select_n is not None and options.select_n < L)
     # Coefficients past the target size are dropped by the final crop; the random depth mode draws its
     # fill from the statistics of the whole kept block, so it keeps them until after the depth map.
+    keep = {a: keep[a] if ordered is None or a in ordered else sig_s[a] for a in range(nd)}
     crop = {a: keep[a] if a in axes else sig_s[a] for a in range(nd)}
     if not (depth and options.depth_mode == "random"):
         crop = {a: min(n, sig_t[a]) for a, n in crop.items()}

@@ -117,10 +117,11 @@ def transfer_group(key: str, sources, target_shapes, options, *, names=None,
 
 
 def transfer_stacked(key: str, load, stack_shape, target_shapes, options, *,
-                     dtype: torch.dtype) -> list[torch.Tensor]:
+                     dtype: torch.dtype, ordered=None) -> list[torch.Tensor]:
     """:func:`transfer_group` of checked source layers: ``load()`` returns them stacked, a float32 or
     float64 tensor of shape ``stack_shape`` = ``(L, *shape)`` that the transfer owns and overwrites
-    (it is freed as soon as the forward transform is done). Returns ``L'`` separate tensors of ``dtype``."""
+    (it is freed as soon as the forward transform is done). ``ordered``: the signal axes that may be
+    transformed (``None``: all; see :mod:`.kinds`). Returns ``L'`` separate tensors of ``dtype``."""
     n, shape = stack_shape[0], tuple(stack_shape[1:])
     check_targets(key, shape, target_shapes)
     if LAYER_PLACEHOLDER not in key and (n != 1 or len(target_shapes) != 1):
@@ -129,7 +130,8 @@ def transfer_stacked(key: str, load, stack_shape, target_shapes, options, *,
     if is_plain_copy(n, shape, target_shapes, options):
         return [w.to(dtype, copy=True) for w in load()]
     if isinstance(options, FrontOptions):
-        out = front_group(key, load, target_shapes, options, generator=group_generator(key, options.seed))
+        out = front_group(key, load, target_shapes, options, generator=group_generator(key, options.seed),
+                          ordered=ordered)
     else:
         out = bot_group(key, load, target_shapes, options, repeated=LAYER_PLACEHOLDER in key)
     return [t.to(dtype).contiguous() for t in out]

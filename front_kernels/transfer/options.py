@@ -60,13 +60,21 @@ class CommonOptions:
     dim (class count) differs from the source's keeps the target's own value.
     ``group_pattern``: regex overriding the layer rule (see ``grouping``).
     ``seed``: seed of ``depth_mode='random'`` (combined with the group name, so
-    the result does not depend on the order groups are processed in).
+    the result does not depend on the order groups are processed in) and of
+    the init of a target built from a config.
+    ``axis_rules``: extra rules naming what the axes of a parameter mean, tried
+    before the built-in ones (:mod:`.kinds`); ``unordered``: what happens when an
+    unordered axis (tokens, classes, ...) changes size: ``'keep-common'``
+    (default: the common entries are transferred, the others keep the
+    target's init) or ``'refuse'`` (an error).
     """
 
     skip: list = field(default_factory=list)
     head_pattern: str = DEFAULT_HEAD_PATTERN
     group_pattern: str | None = None
     seed: int = 0
+    axis_rules: list = field(default_factory=list)
+    unordered: str = "keep-common"
 
     def __post_init__(self):
         self._skip = _compile_skip(self.skip)
@@ -74,6 +82,10 @@ class CommonOptions:
         self._head = _compile_regex(self.head_pattern, "head_pattern") if self.head_pattern else None
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"seed must be an int, got {self.seed!r}")
+        from .kinds import AXIS_RULES, parse_rule
+        extra = [self.axis_rules] if isinstance(self.axis_rules, str) else list(self.axis_rules or [])
+        self.rules = tuple(parse_rule(r) for r in extra) + AXIS_RULES
+        _check_choice(self.unordered, ("keep-common", "refuse"), "unordered")
 
     def skipped_by(self, name: str) -> str | None:
         for label, pat in self._skip:

@@ -7,6 +7,7 @@ any tensor is loaded; the resulting :class:`TransferPlan` lists one
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -29,6 +30,11 @@ class GroupPlan:
     ``'tie'`` (a parameter tied to another target parameter, e.g. an output
     embedding: it is written equal to that one, by the group that computes it).
     ``tied``: ``(name, equal_to)`` pairs this group writes besides its own.
+    ``kind``: the parameter kind of the rule that named its axes (:mod:`.kinds`);
+    ``ordered``: the axes that may be transformed (``None``: all);
+    ``common``: the shape transferred when an unordered axis changes size (the
+    common entries); ``fill``: the target has entries the source lacks along
+    such an axis, which keep the target's own values.
     """
 
     key: str
@@ -39,6 +45,11 @@ class GroupPlan:
     source_shape: tuple | None = None
     detail: str = ""
     tied: list = field(default_factory=list)
+    kind: str = ""
+    axes: tuple = ()
+    ordered: tuple | None = None
+    common: tuple | None = None
+    fill: bool = False
 
     @property
     def repeated(self) -> bool:
@@ -82,6 +93,46 @@ def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
         a = ((n_src,) if gs.repeated else ()) + sig_s
         b = ((n_tgt,) if gs.repeated else ()) + sig_t
         text = f"BoT {options.wavelet}/{options.mode} {options.rescale}: {a}->{b}"
+    return text
+
+
+def _apply_axis_rule(gp: GroupPlan, name: str, t_shape: tuple, options) -> None:
+    """Fill ``kind``, ``ordered``, ``common`` and ``fill`` of ``gp`` from the first axis rule naming it."""
+    from .kinds import UNORDERED, find_rule
+    s_shape = gp.source_shape
+    if len(t_shape) not in (1, 2) or len(signal_shape(t_shape)) != len(t_shape) or \
+            len(signal_shape(s_shape)) != len(s_shape):
+        return
+    rule = find_rule(name, len(t_shape), options.rules)
+    if rule is None:
+        return
+    gp.kind, gp.axes = rule.kind, rule.axes
+    gp.ordered = tuple(i for i, a in enumerate(rule.axes) if a not in UNORDERED)
+    changed = [i for i in rule.unordered() if s_shape[i] != t_shape[i]]
+    if not changed:
+        return
+    if options.unordered == "refuse":
+        i = changed[0]
+        raise ValueError(f"{name}: its {rule.axes[i]} axis (unordered, {rule.kind}) is {s_shape[i]} in the source "
+                         f"and {t_shape[i]} in the target; unordered='refuse' (--unordered refuse) forbids "
+                         f"resizing it")
+    gp.common = tuple(min(s, t) if i in changed else t for i, (s, t) in enumerate(zip(s_shape, t_shape)))
+    gp.fill = any(t_shape[i] > s_shape[i] for i in changed)
+
+
+def _describe_rule(gp: GroupPlan, t_shape: tuple) -> str:
+    if not gp.kind:
+        return ""
+    moved = ", ".join(gp.axes[i] for i in gp.ordered)
+    text = f"; {gp.kind} ({', '.join(gp.axes)}; " + (f"only {moved} transformed)" if moved else "none transformed)")
+    for i, name in enumerate(gp.axes):
+        if i in gp.ordered or gp.common is None:
+            continue
+        s, t = gp.source_shape[i], t_shape[i]
+        if s > t:
+            text += f"; {name}: the first {t} of {s} transferred, the rest dropped"
+        elif s < t:
+            text += f"; {name}: {s} transferred, {s}..{t - 1} keep the target's init"
     return text
 
 
@@ -142,13 +193,18 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
         if len(signal_shape(gp.source_shape)) != len(signal_shape(t_shape)):
             raise ValueError(f"group {key!r}: source shape {gp.source_shape} ({sg.names[0]}) and target "
                              f"shape {t_shape} ({tg.names[0]}) differ in rank; cannot transfer")
+        _apply_axis_rule(gp, tg.names[0], t_shape, options)
         same = gp.source_shape == t_shape and len(sg) == len(tg)
         if same and (method == "bot" or (options.keep_ratio == 1 and
                                          (options.select_n is None or options.select_n >= len(sg)))):
             gp.action, gp.detail = COPY, "same shape and depth"
         else:
             gp.action = TRANSFER
-            gp.detail = _describe(method, options, gp, len(sg), len(tg))
+            shown = gp if gp.common is None else dataclasses.replace(
+                gp, target_shape=gp.common, source_shape=tuple(
+                    s if i in gp.ordered else min(s, c) for i, (s, c) in enumerate(zip(gp.source_shape, gp.common))))
+            gp.detail = (_describe(method, options, shown, len(sg), len(tg)) if gp.ordered != () else
+                         "copied entry by entry") + _describe_rule(gp, t_shape)
     if not any(g.computes for g in plans):
         common = sorted(set(src_groups) & set(tgt_groups))
         if not any(dt.is_floating_point for dt in source_dtypes.values()):

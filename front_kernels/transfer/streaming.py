@@ -69,7 +69,8 @@ def output_nbytes(plan: TransferPlan, target: TensorStore) -> dict[str, int]:
 def group_read_nbytes(g: GroupPlan, source: TensorStore, target: TensorStore) -> int:
     """Bytes a group reads: its source tensors when computed, else the target's own tensors."""
     if g.computes:
-        return sum(_numel(source.shapes[n]) * _itemsize(source.dtypes[n]) for n in g.source_names)
+        own = sum(_numel(target.shapes[n]) * _itemsize(target.dtypes[n]) for n in g.target_names) if g.fill else 0
+        return own + sum(_numel(source.shapes[n]) * _itemsize(source.dtypes[n]) for n in g.source_names)
     if g.action == TIE:
         return 0
     return sum(_numel(target.shapes[n]) * _itemsize(target.dtypes[n]) for n in g.target_names)

@@ -1,0 +1,84 @@
+"""What each axis of a parameter means: a rule table, searched in order, that users can extend.
+
+A rule names a *kind* of parameter (by a regex searched in its name) and the
+meaning of each of its axes. Ordered axes (``hidden``, ``mlp``, ``position``,
+``depth``, ``spatial``, ...) are signals: FRONT and BoT resize them
+spectrally. Unordered axes (:data:`UNORDERED`: ``tokens``, ``types``,
+``classes``, ``in_channels``, ``experts``) are never transformed: along such
+an axis the common entries (the first ``min(n, n')``) are transferred each on
+its own along the ordered axes, and entries the source does not have keep the
+target's own (seeded) initialisation; with ``unordered='refuse'`` a size change
+of an unordered axis is an error instead. A parameter no rule names has only
+ordered axes.
+
+Rules are data: ``axis_rules=[("my_vocab\\.weight$", "tokens,hidden")]`` (API) or
+``--axis-rule 'my_vocab\\.weight$=tokens,hidden'`` (CLI) put a rule before the
+built-in ones (:data:`AXIS_RULES`). Rules describe parameters of one or two
+dims; other parameters keep the shape rules of :mod:`.shapes`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNORDERED = frozenset({"tokens", "types", "classes", "in_channels", "experts"})
+ORDERED = frozenset({"hidden", "mlp", "position", "depth", "spatial", "heads"})
+
+
+@dataclass(frozen=True)
+class AxisRule:
+    """``pattern`` (regex searched in a parameter name) -> ``kind`` and the meaning of each axis."""
+
+    pattern: str
+    kind: str
+    axes: tuple[str, ...]
+
+    def __post_init__(self):
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValueError(f"axis rule {self.pattern!r} is not a valid regex: {exc}") from None
+        bad = [a for a in self.axes if a not in UNORDERED | ORDERED]
+        if not self.axes or bad:
+            raise ValueError(f"axis rule {self.pattern!r}: axes must be names from "
+                             f"{', '.join(sorted(UNORDERED | ORDERED))}; got {', '.join(self.axes) or 'none'}")
+
+    def unordered(self) -> tuple[int, ...]:
+        return tuple(i for i, a in enumerate(self.axes) if a in UNORDERED)
+
+
+AXIS_RULES = (
+    AxisRule(r"(^|\.)(wte|word_embeddings|embed_tokens|tok_embeddings|embed_in|shared)\.weight$",
+             "token embedding", ("tokens", "hidden")),
+    AxisRule(r"(^|\.)(lm_head|embed_out)\.weight$|(^|\.)predictions\.decoder\.weight$",
+             "output embedding", ("tokens", "hidden")),
+    AxisRule(r"(^|\.)predictions\.(decoder\.)?bias$|(^|\.)lm_head\.bias$", "output bias", ("tokens",)),
+    AxisRule(r"(^|\.)token_type_embeddings\.weight$", "token-type embedding", ("types", "hidden")),
+    AxisRule(r"(^|\.)(wpe|position_embeddings)\.weight$", "position embedding", ("position", "hidden")),
+)
+
+
+def parse_rule(text) -> AxisRule:
+    """An :class:`AxisRule` from ``(pattern, "ax1,ax2")``, ``(pattern, kind, axes)``, an AxisRule, or the
+    CLI text ``'pattern=ax1,ax2'``."""
+    if isinstance(text, AxisRule):
+        return text
+    if isinstance(text, str):
+        pattern, sep, axes = text.rpartition("=")
+        if not sep:
+            raise ValueError(f"axis rule {text!r} must read 'REGEX=axis,axis' (e.g. 'vocab\\.weight$=tokens,hidden')")
+        return AxisRule(pattern, "user rule", tuple(a.strip() for a in axes.split(",") if a.strip()))
+    if isinstance(text, (tuple, list)) and len(text) in (2, 3):
+        pattern, *rest = text
+        kind, axes = (rest[0], rest[1]) if len(rest) == 2 else ("user rule", rest[0])
+        axes = tuple(a.strip() for a in axes.split(",")) if isinstance(axes, str) else tuple(axes)
+        return AxisRule(pattern, kind, axes)
+    raise TypeError(f"axis rule must be 'REGEX=axes', (regex, axes) or (regex, kind, axes), got {text!r}")
+
+
+def find_rule(name: str, ndim: int, rules) -> AxisRule | None:
+    """The first rule whose pattern is in ``name`` and whose axis count is ``ndim``."""
+    for rule in rules:
+        if len(rule.axes) == ndim and re.search(rule.pattern, name):
+            return rule
+    return None
