@@ -198,3 +198,35 @@ def test_user_axis_rules_api_and_cli(tmp_path, capsys):
     assert torch.equal(got[20:], torch.zeros(4, 8))  # the target's own rows
     with pytest.raises(ValueError, match="axes must be names from"):
         fk.transfer_report(src, tgt, axis_rules=["x=tokens,colour"])
+
+
+@pytest.mark.parametrize("method", ["front", "bot"])
+def test_fused_qkv_is_split_and_each_part_resized_on_its_own(method):
+    from front_kernels.transfer import BotOptions, FrontOptions
+    from front_kernels.transfer.group import transfer_group
+    g = torch.Generator().manual_seed(0)
+    src = {f"blocks.{i}.attn.qkv.weight": torch.randn(48, 16, generator=g, dtype=torch.float64) for i in range(4)}
+    src.update({f"h.{i}.attn.c_attn.weight": torch.randn(16, 48, generator=g, dtype=torch.float64) for i in range(4)})
+    src.update({f"h.{i}.attn.c_attn.bias": torch.randn(48, generator=g, dtype=torch.float64) for i in range(4)})
+    tgt = {f"blocks.{i}.attn.qkv.weight": torch.zeros(24, 8, dtype=torch.float64) for i in range(2)}
+    tgt.update({f"h.{i}.attn.c_attn.weight": torch.zeros(8, 24, dtype=torch.float64) for i in range(2)})
+    tgt.update({f"h.{i}.attn.c_attn.bias": torch.zeros(24, dtype=torch.float64) for i in range(2)})
+    sd, report = fk.transfer(src, tgt, method=method, report=True)
+    assert "axis 0 split into 3 parts (16 -> 8 each), each resized on its own" in \
+        report["blocks.0.attn.qkv.weight"].detail
+    assert "axis 1 split into 3 parts" in report["h.0.attn.c_attn.weight"].detail
+    options = FrontOptions() if method == "front" else BotOptions()
+    for p in range(3):  # oracle: query, key and value transferred as three separate groups
+        rows, cols = slice(16 * p, 16 * (p + 1)), slice(8 * p, 8 * (p + 1))
+        q = transfer_group("blocks.{i}.attn.qkv.weight", [src[f"blocks.{i}.attn.qkv.weight"][rows] for i in range(4)],
+                           [(8, 8)] * 2, options)
+        c = transfer_group("h.{i}.attn.c_attn.weight", [src[f"h.{i}.attn.c_attn.weight"][:, rows] for i in range(4)],
+                           [(8, 8)] * 2, options)
+        b = transfer_group("h.{i}.attn.c_attn.bias", [src[f"h.{i}.attn.c_attn.bias"][rows] for i in range(4)],
+                           [(8,)] * 2, options)
+        for j in range(2):
+            torch.testing.assert_close(sd[f"blocks.{j}.attn.qkv.weight"][cols], q[j], rtol=0, atol=0)
+            torch.testing.assert_close(sd[f"h.{j}.attn.c_attn.weight"][:, cols], c[j], rtol=0, atol=0)
+            torch.testing.assert_close(sd[f"h.{j}.attn.c_attn.bias"][cols], b[j], rtol=0, atol=0)
+    plain = fk.transfer(src, tgt, method=method, builtin_rules=False)
+    assert not torch.equal(plain["blocks.1.attn.qkv.weight"], sd["blocks.1.attn.qkv.weight"])

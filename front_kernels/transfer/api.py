@@ -69,13 +69,30 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
 
         def load(part=tuple(slice(0, n) for n in shape)):
             return full_load()[(slice(None),) + part].contiguous()
-    res = transfer_stacked(g.key, load, (len(g.source_names),) + shape, [t_shape] * len(g.target_names), options,
-                           dtype=target.dtypes[g.target_names[0]], ordered=g.ordered)
+    dtype = target.dtypes[g.target_names[0]]
+    if g.fused is not None:
+        res = _fused_result(g, load, shape, options, dtype)
+    else:
+        res = transfer_stacked(g.key, load, (len(g.source_names),) + shape, [t_shape] * len(g.target_names), options,
+                               dtype=dtype, ordered=g.ordered)
     if g.common is not None:
         res = [_embed(r, read(target, n) if g.fill else None, g.target_shape) for r, n in zip(res, g.target_names)]
     out = dict(zip(g.target_names, res))
     out.update((name, out[lead].clone()) for name, lead in g.tied)
     return out
+
+
+def _fused_result(g, load, shape, options, dtype) -> list[torch.Tensor]:
+    """A fused group (:mod:`.kinds`): its parts split off the stack, each transferred on its own, joined again."""
+    axis, n_parts = g.fused
+    parts = list(load().chunk(n_parts, dim=axis + 1))
+    part_shape = tuple(s // n_parts if i == axis else s for i, s in enumerate(shape))
+    t_part = tuple(t // n_parts if i == axis else t for i, t in enumerate(g.target_shape))
+    outs = []
+    for _ in range(n_parts):
+        outs.append(transfer_stacked(g.key, lambda: parts.pop(0).contiguous(), (len(g.source_names),) + part_shape,
+                                     [t_part] * len(g.target_names), options, dtype=dtype))
+    return [torch.cat(layer, dim=axis) for layer in zip(*outs)]
 
 
 def _embed(part: torch.Tensor, own, shape) -> torch.Tensor:

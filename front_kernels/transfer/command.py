@@ -25,7 +25,7 @@ from .report import TransferReport
 
 FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
 BOT_ONLY = ("wavelet", "mode", "non_dyadic")
-COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed", "axis_rules", "unordered")
+COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed", "axis_rules", "unordered", "builtin_rules")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -72,6 +72,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="what the axes of matching parameters mean, 'REGEX=axis,axis' with axes from tokens, types, "
                         "classes, in_channels, experts (unordered: never transformed) and hidden, mlp, position, "
                         "depth, spatial, heads; tried before the built-in rules; repeatable (default: none)")
+    c.add_argument("--no-builtin-rules", action="store_false", dest="builtin_rules", default=None,
+                   help="treat every tensor as one signal with ordered axes, as the FRONT authors' script does "
+                        "(default: the built-in rules of front_kernels.transfer.kinds apply)")
     c.add_argument("--unordered", choices=("keep-common", "refuse"),
                    help="an unordered axis (e.g. the vocabulary) that changes size: transfer the common entries and "
                         f"keep the target's init for the rest, or refuse (default: {fr.unordered})")

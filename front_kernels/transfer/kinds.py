@@ -3,7 +3,9 @@
 A rule names a *kind* of parameter (by a regex searched in its name) and the
 meaning of each of its axes. Ordered axes (``hidden``, ``mlp``, ``position``,
 ``depth``, ``spatial``, ...) are signals: FRONT and BoT resize them
-spectrally. Unordered axes (:data:`UNORDERED`: ``tokens``, ``types``,
+spectrally. A fused axis (``qkv``: query, key and value stacked, as in timm's
+``attn.qkv`` and GPT-2's ``attn.c_attn``) is split into its equal parts, each
+resized on its own (with its own statistics), and joined again. Unordered axes (:data:`UNORDERED`: ``tokens``, ``types``,
 ``classes``, ``in_channels``, ``experts``) are never transformed: along such
 an axis the common entries (the first ``min(n, n')``) are transferred each on
 its own along the ordered axes, and entries the source does not have keep the
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 
 UNORDERED = frozenset({"tokens", "types", "classes", "in_channels", "experts"})
 ORDERED = frozenset({"hidden", "mlp", "position", "depth", "spatial", "heads"})
+FUSED = {"qkv": 3}  # an axis made of equal parts, each an ordered axis of its own (query, key, value)
 
 
 @dataclass(frozen=True)
@@ -38,16 +41,25 @@ class AxisRule:
             re.compile(self.pattern)
         except re.error as exc:
             raise ValueError(f"axis rule {self.pattern!r} is not a valid regex: {exc}") from None
-        bad = [a for a in self.axes if a not in UNORDERED | ORDERED]
+        known = UNORDERED | ORDERED | set(FUSED)
+        bad = [a for a in self.axes if a not in known]
         if not self.axes or bad:
             raise ValueError(f"axis rule {self.pattern!r}: axes must be names from "
-                             f"{', '.join(sorted(UNORDERED | ORDERED))}; got {', '.join(self.axes) or 'none'}")
+                             f"{', '.join(sorted(known))}; got {', '.join(self.axes) or 'none'}")
 
     def unordered(self) -> tuple[int, ...]:
         return tuple(i for i, a in enumerate(self.axes) if a in UNORDERED)
 
+    def fused(self) -> tuple[int, int] | None:
+        """``(axis, parts)`` of a fused axis, or ``None``."""
+        return next(((i, FUSED[a]) for i, a in enumerate(self.axes) if a in FUSED), None)
+
 
 AXIS_RULES = (
+    AxisRule(r"(^|\.)attn\.qkv\.weight$", "fused qkv (timm)", ("qkv", "hidden")),
+    AxisRule(r"(^|\.)attn\.qkv\.bias$", "fused qkv bias", ("qkv",)),
+    AxisRule(r"(^|\.)attn\.c_attn\.weight$", "fused qkv (GPT-2 Conv1D)", ("hidden", "qkv")),
+    AxisRule(r"(^|\.)attn\.c_attn\.bias$", "fused qkv bias", ("qkv",)),
     AxisRule(r"(^|\.)(wte|word_embeddings|embed_tokens|tok_embeddings|embed_in|shared)\.weight$",
              "token embedding", ("tokens", "hidden")),
     AxisRule(r"(^|\.)(lm_head|embed_out)\.weight$|(^|\.)predictions\.decoder\.weight$",

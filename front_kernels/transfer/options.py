@@ -66,7 +66,9 @@ class CommonOptions:
     before the built-in ones (:mod:`.kinds`); ``unordered``: what happens when an
     unordered axis (tokens, classes, ...) changes size: ``'keep-common'``
     (default: the common entries are transferred, the others keep the
-    target's init) or ``'refuse'`` (an error).
+    target's init) or ``'refuse'`` (an error). ``builtin_rules=False`` drops the
+    built-in rules: every tensor is then one signal with ordered axes, as in the
+    FRONT authors' script (with ``rescale='reference'``, its numbers exactly).
     """
 
     skip: list = field(default_factory=list)
@@ -75,6 +77,7 @@ class CommonOptions:
     seed: int = 0
     axis_rules: list = field(default_factory=list)
     unordered: str = "keep-common"
+    builtin_rules: bool = True
 
     def __post_init__(self):
         self._skip = _compile_skip(self.skip)
@@ -84,7 +87,7 @@ class CommonOptions:
             raise TypeError(f"seed must be an int, got {self.seed!r}")
         from .kinds import AXIS_RULES, parse_rule
         extra = [self.axis_rules] if isinstance(self.axis_rules, str) else list(self.axis_rules or [])
-        self.rules = tuple(parse_rule(r) for r in extra) + AXIS_RULES
+        self.rules = tuple(parse_rule(r) for r in extra) + (AXIS_RULES if self.builtin_rules else ())
         _check_choice(self.unordered, ("keep-common", "refuse"), "unordered")
 
     def skipped_by(self, name: str) -> str | None:

@@ -50,6 +50,7 @@ class GroupPlan:
     ordered: tuple | None = None
     common: tuple | None = None
     fill: bool = False
+    fused: tuple | None = None
 
     @property
     def repeated(self) -> bool:
@@ -108,6 +109,13 @@ def _apply_axis_rule(gp: GroupPlan, name: str, t_shape: tuple, options) -> None:
         return
     gp.kind, gp.axes = rule.kind, rule.axes
     gp.ordered = tuple(i for i, a in enumerate(rule.axes) if a not in UNORDERED)
+    fused = rule.fused()
+    if fused is not None:
+        axis, parts = fused
+        if s_shape[axis] % parts == 0 and t_shape[axis] % parts == 0:
+            gp.fused = fused
+        else:
+            gp.kind += f" (sizes {s_shape[axis]} -> {t_shape[axis]} are not {parts} equal parts: resized as one)"
     changed = [i for i in rule.unordered() if s_shape[i] != t_shape[i]]
     if not changed:
         return
@@ -124,6 +132,12 @@ def _describe_rule(gp: GroupPlan, t_shape: tuple) -> str:
     if not gp.kind:
         return ""
     moved = ", ".join(gp.axes[i] for i in gp.ordered)
+    if gp.fused is not None:
+        axis, parts = gp.fused
+        return (f"; {gp.kind} ({', '.join(gp.axes)}): axis {axis} split into {parts} parts "
+                f"({gp.source_shape[axis] // parts} -> {t_shape[axis] // parts} each), each resized on its own")
+    if len(gp.ordered) == len(gp.axes):
+        return f"; {gp.kind} ({', '.join(gp.axes)})"
     text = f"; {gp.kind} ({', '.join(gp.axes)}; " + (f"only {moved} transformed)" if moved else "none transformed)")
     for i, name in enumerate(gp.axes):
         if i in gp.ordered or gp.common is None:
