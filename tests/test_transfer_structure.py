@@ -230,3 +230,61 @@ def test_fused_qkv_is_split_and_each_part_resized_on_its_own(method):
             torch.testing.assert_close(sd[f"h.{j}.attn.c_attn.bias"][cols], b[j], rtol=0, atol=0)
     plain = fk.transfer(src, tgt, method=method, builtin_rules=False)
     assert not torch.equal(plain["blocks.1.attn.qkv.weight"], sd["blocks.1.attn.qkv.weight"])
+
+
+# --- output dtype and the files that travel with the weights --------------------------------------------
+
+def test_output_dtype_follows_the_target_config_then_the_source_then_dtype(gpt2_lm, tmp_path):
+    from transformers import GPT2LMHeadModel
+    d, model = gpt2_lm
+    bf16 = {k: v.to(torch.bfloat16) for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    out, rep = fk.transfer(bf16, d / "small.json", report=True)
+    assert {t.dtype for t in out.values() if t.is_floating_point()} == {torch.bfloat16}
+    assert any("output dtype bfloat16: the source's dtype" in n for n in rep.notes)
+    cfg = json.loads((d / "small.json").read_text())
+    cfg["torch_dtype"] = "float16"
+    (tmp_path / "f16.json").write_text(json.dumps(cfg))
+    out = fk.transfer(bf16, tmp_path / "f16.json")
+    assert {t.dtype for t in out.values() if t.is_floating_point()} == {torch.float16}
+    out = fk.transfer(bf16, tmp_path / "f16.json", dtype="float32")
+    assert {t.dtype for t in out.values() if t.is_floating_point()} == {torch.float32}
+    assert main(["transfer", "--source", str(d / "src"), "--target", str(d / "small.json"), "--out",
+                 str(tmp_path / "o"), "--dtype", "bfloat16", "--no-progress", "--quiet"]) == 0
+    assert {t.dtype for t in load_file(str(tmp_path / "o" / "model.safetensors")).values()} == {torch.bfloat16}
+    with pytest.raises(ValueError, match="dtype must be a floating dtype"):
+        fk.transfer(bf16, d / "small.json", dtype="int8")
+
+
+def _with_tokenizer(folder, vocab: int):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
+    torch.manual_seed(0)
+    GPT2LMHeadModel(_gpt2(vocab_size=vocab)).save_pretrained(folder)
+    words = {f"w{i}": i for i in range(1, vocab)}
+    words["[UNK]"] = 0
+    tok = Tokenizer(models.WordLevel(words, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(folder)
+
+
+def test_tokenizer_and_generation_files_travel_when_the_vocabulary_is_kept(tmp_path):
+    from transformers import AutoTokenizer
+    _with_tokenizer(tmp_path / "src", 64)
+    (tmp_path / "secret.txt").write_text("outside")
+    (tmp_path / "src" / "link.txt").symlink_to(tmp_path / "secret.txt")
+    _gpt2(n_embd=16, n_layer=2).to_json_file(str(tmp_path / "same.json"))
+    assert main(["transfer", "--source", str(tmp_path / "src"), "--target", str(tmp_path / "same.json"),
+                 "--out", str(tmp_path / "o"), "--no-progress", "--quiet"]) == 0
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert {"tokenizer.json", "tokenizer_config.json", "generation_config.json"} <= set(names)
+    assert "link.txt" not in names  # a symlink out of the folder is never followed
+    tok = AutoTokenizer.from_pretrained(tmp_path / "o")
+    assert tok("w1 w2 w63")["input_ids"] == [1, 2, 63]
+    notes = json.loads((tmp_path / "o" / "transfer_report.json").read_text())["notes"]
+    assert any(n.startswith("copied from the source (the vocabulary is unchanged): generation_config.json") for n in notes)
+    _gpt2(n_embd=16, n_layer=2, vocab_size=80).to_json_file(str(tmp_path / "other.json"))
+    assert main(["transfer", "--source", str(tmp_path / "src"), "--target", str(tmp_path / "other.json"),
+                 "--out", str(tmp_path / "o2"), "--no-progress", "--quiet"]) == 0
+    assert not any(p.name.startswith("tokenizer") for p in (tmp_path / "o2").iterdir())
+    notes = json.loads((tmp_path / "o2" / "transfer_report.json").read_text())["notes"]
+    assert any("not copied: the vocabulary changes (64 -> 80 rows of transformer.wte.weight)" in n for n in notes)

@@ -14,7 +14,8 @@ from .plan import TIE, TransferPlan, plan_transfer
 from .report import TransferReport
 
 
-def prepare(source, target, method: str = "front", *, max_memory=None, streaming: bool = False, **options):
+def prepare(source, target, method: str = "front", *, max_memory=None, streaming: bool = False, dtype=None,
+            **options):
     """Open source and target and plan the transfer: ``(source_store, target_store, plan)``.
 
     The source's names are lined up with the target's across a head model and
@@ -22,7 +23,9 @@ def prepare(source, target, method: str = "front", *, max_memory=None, streaming
     is initialised with ``torch.manual_seed(seed)`` (the ``seed`` option), so the
     result is a pure function of the inputs and options; tied target parameters
     are written equal (:func:`.plan.apply_ties`). What was decided is in
-    ``plan.notes``. Before anything is computed, :mod:`.preflight` checks that a target built
+    ``plan.notes``. Output dtype: ``dtype`` when given, else the target config's
+    ``torch_dtype`` / ``dtype`` for a target built from a config (or, without
+    one, the source's floating dtype), else each target entry's own. Before anything is computed, :mod:`.preflight` checks that a target built
     from a config, and the transfer's working set (``streaming``: group by
     group, else with every output held), fit in ``max_memory`` (bytes or text
     like ``'8GB'``; default: the memory available now).
@@ -32,11 +35,47 @@ def prepare(source, target, method: str = "front", *, max_memory=None, streaming
     tgt = open_tensors(target, "target", build_from_config=True, max_memory=max_memory, seed=opts.seed,
                        like=src.config)
     src = align_source(src, tgt, opts.group_pattern)
+    _set_output_dtype(src, tgt, dtype)
     plan = plan_transfer(src.shapes, src.dtypes, tgt.shapes, tgt.dtypes, opts, method=method,
                          source_origin=src.origin, target_origin=tgt.origin, target_ties=tgt.ties)
     plan.notes = src.notes + tgt.notes
     check_transfer(plan, src, tgt, max_memory, streaming=streaming)
     return src, tgt, plan
+
+
+def _as_dtype(value, what: str) -> torch.dtype:
+    if isinstance(value, torch.dtype):
+        dt = value
+    else:
+        dt = getattr(torch, str(value).replace("torch.", ""), None) if isinstance(value, str) else None
+    if not isinstance(dt, torch.dtype) or not dt.is_floating_point or dt.is_complex:
+        raise ValueError(f"{what} must be a floating dtype such as float32, bfloat16 or float16, got {value!r}")
+    return dt
+
+
+def _set_output_dtype(src: TensorStore, tgt: TensorStore, dtype) -> None:
+    """Make ``tgt.dtypes`` of the floating entries the output dtype (see :func:`prepare`), with a note."""
+    if dtype is not None:
+        out, why = _as_dtype(dtype, "dtype"), "asked for (dtype / --dtype)"
+    elif getattr(tgt, "built", False):
+        cfg = tgt.config
+        value = getattr(cfg, "dtype", None) or getattr(cfg, "torch_dtype", None)
+        if value is not None and str(value) not in ("auto",):
+            out, why = _as_dtype(value, f"the target config's dtype"), "the target config's dtype"
+        else:
+            floats = [d for d in src.dtypes.values() if d.is_floating_point]
+            if not floats:
+                return
+            out = max(set(floats), key=floats.count)
+            why = "the source's dtype (the target config names none)"
+    else:
+        return
+    changed = False
+    for n, d in tgt.dtypes.items():
+        if d.is_floating_point and d != out:
+            tgt.dtypes[n], changed = out, True
+    if changed or dtype is not None:
+        tgt.notes.append(f"output dtype {str(out).replace('torch.', '')}: {why}")
 
 
 def group_result(g, options, source: TensorStore, target: TensorStore, *, read=None, device=None,
@@ -55,7 +94,7 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     if g.action == TIE:
         return {}  # written by the group of the parameter it is tied to
     if not g.computes:
-        return {n: (t.detach().clone() if clone else t.detach())
+        return {n: (t.detach().to(target.dtypes[n], copy=True) if clone else t.detach().to(target.dtypes[n]))
                 for n in g.target_names for t in [read(target, n)]}
     shape = tuple(source.shapes[g.source_names[0]])
     cdt = compute_dtype_of(source.dtypes[n] for n in g.source_names)
@@ -118,7 +157,8 @@ def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
     return {n: out[n] for n in plan.target_order}
 
 
-def transfer(source, target, method: str = "front", *, report: bool = False, max_memory=None, **options):
+def transfer(source, target, method: str = "front", *, report: bool = False, max_memory=None, dtype=None,
+             **options):
     """Initialise ``target`` from ``source`` by FRONT (DCT) or BoT (DWT).
 
     ``source``: a state dict, ``nn.Module``, ``.safetensors`` / ``.pt`` / ``.pth``
@@ -132,9 +172,9 @@ def transfer(source, target, method: str = "front", *, report: bool = False, max
     source has the same group (layers matched by :mod:`.grouping`), the
     target's own value otherwise (no counterpart, ``skip``, a classifier head
     with another class count, non-floating buffers). With ``report=True``
-    returns ``(state_dict, TransferReport)``. ``max_memory``: see :func:`prepare`.
+    returns ``(state_dict, TransferReport)``. ``max_memory``, ``dtype``: see :func:`prepare`.
     """
-    src, tgt, plan = prepare(source, target, method, max_memory=max_memory, **options)
+    src, tgt, plan = prepare(source, target, method, max_memory=max_memory, dtype=dtype, **options)
     sd = execute_plan(plan, src, tgt)
     return (sd, TransferReport(plan)) if report else sd
 

@@ -8,7 +8,9 @@ Example::
 from it) or a checkpoint whose tensors give the shapes. ``--out`` becomes a
 loadable folder (safetensors, sharded with an index above
 ``--max-shard-size``, ``config.json`` when the target has one) plus
-``transfer_report.txt`` / ``.json``. Nothing is written on error.
+``transfer_report.txt`` / ``.json``; the source folder's tokenizer,
+generation config and other non-weight files are copied when the vocabulary
+is unchanged (:mod:`.extra_files`). Nothing is written on error.
 Memory stays at a few parameter groups (the checkpoint is streamed); under
 ``torchrun --nproc_per_node N -m front_kernels.cli transfer ...`` the groups
 are split across the ranks (:mod:`.distributed`).
@@ -20,6 +22,7 @@ import argparse
 from .api import prepare
 from .options import BotOptions, FrontOptions
 from .distributed import write_transfer
+from .extra_files import files_to_copy
 from .output_folder import check_out
 from .report import TransferReport
 
@@ -81,6 +84,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size",
                    help="largest shard file, e.g. 500MB or 2GiB (default: 5GB)")
+    o.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "float64"),
+                   help="dtype of the written tensors (default: the target config's torch_dtype, else the source's "
+                        "for a target built from a config, else the target checkpoint's)")
     o.add_argument("--max-memory", dest="max_memory",
                    help="memory the run may use, e.g. 8GB; checked from shapes before anything is "
                         "allocated (default: the memory available at start)")
@@ -102,12 +108,15 @@ def run(args) -> int:
     options = options_from_args(args)
     check_out(args.out, [("source", args.source), ("target", args.target)], args.overwrite)  # before any work
     src, tgt, plan = prepare(args.source, args.target, args.method, max_memory=args.max_memory, streaming=True,
-                             **options)
+                             dtype=args.dtype, **options)
+    extra, note = files_to_copy(args.source, plan)
+    if note:
+        plan.notes.append(note)
     report = TransferReport(plan)
     # group by group, in one process or across torchrun ranks (see .distributed)
     out, stats = write_transfer(plan, src, tgt, args.out, config=tgt.config, report=report,
                                 max_shard_size=args.max_shard_size, overwrite=args.overwrite,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress, extra_files=extra)
     if stats.rank != 0:
         return 0
     if not args.quiet:

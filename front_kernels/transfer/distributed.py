@@ -58,6 +58,7 @@ import torch
 from .loading import TensorStore
 from .plan import TIE, TransferPlan
 from .errors import OutputError, Terminated
+from .extra_files import copy_into
 from .output_folder import OutLock, check_out, make_stage, publish, remove_stale_stages, write_text
 from .streaming import (ShardWriter, TransferStats, group_read_nbytes, output_layout, output_nbytes, plan_shards,
                         stream_groups)
@@ -189,14 +190,15 @@ def input_paths(source: TensorStore, target: TensorStore) -> list[tuple[str, Pat
 
 def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore, out, *, config=None,
                    report=None, max_shard_size="5GB", overwrite: bool = False, progress: bool = False,
-                   device=None) -> tuple[Path, TransferStats]:
+                   device=None, extra_files=()) -> tuple[Path, TransferStats]:
     """Execute ``plan`` group by group and write the result as a Hugging Face folder ``out``.
 
     Files: the shards (see :mod:`.streaming` for the layout), the index when
     there is more than one, ``config.json`` when ``config`` is given,
     ``transfer_report.txt`` / ``.json`` (with a ``throughput`` entry) when
-    ``report`` is given. In one process or under ``torchrun`` (see the module
-    docstring); ``device`` defaults to :func:`compute_device`.
+    ``report`` is given, and a copy of each of ``extra_files`` (non-weight files of
+    the source folder, :mod:`.extra_files`). In one process or under ``torchrun``
+    (see the module docstring); ``device`` defaults to :func:`compute_device`.
 
     Returns ``(out, stats)``; ``stats.rank`` says which rank this is, and on
     rank 0 ``stats`` holds the counters of all ranks summed (``per_rank``
@@ -218,7 +220,8 @@ def write_transfer(plan: TransferPlan, source: TensorStore, target: TensorStore,
         # SIGTERM (torchrun stopping the other ranks, kill, a job scheduler) unwinds like Ctrl-C
         previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        return _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start)
+        return _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start,
+                    list(extra_files))
     finally:
         comm.close()
         if unwind_on_sigterm:
@@ -275,7 +278,7 @@ def _recorded_failures(stage: Path, world: int) -> list[tuple[int, str]]:
     return failed
 
 
-def _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start):
+def _run(plan, source, target, out, comm, device, limit, config, report, progress, t_start, extra_files=()):
     rank, world = comm.rank, comm.world
     layout = output_layout(plan, target)
     nbytes = output_nbytes(plan, target)
@@ -318,6 +321,7 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
             shutil.rmtree(stage / _OUTCOMES, ignore_errors=True)
             try:
                 _write_metadata(stage, plan, shards, nbytes, config, report, total)
+                copy_into(extra_files, stage)
             except OSError as exc:
                 raise OutputError(f"cannot write out folder {out}: {exc.strerror or exc}") from None
             publish(stage, out)

@@ -62,6 +62,7 @@ class TensorStore:
         self.paths = list(paths)
         self.ties = [list(t) for t in ties]
         self.notes: list[str] = []
+        self.built = False  # built here from a config
 
     def keys(self):
         return self.shapes.keys()
@@ -100,7 +101,7 @@ class TensorStore:
                            lambda name: self.get(back[name]), self.origin, self.config,
                            {mapping.get(n, n): f for n, f in self.files.items()}, self.paths,
                            [[mapping.get(n, n) for n in t] for t in self.ties])
-        view.notes = self.notes + [note]
+        view.notes, view.built = self.notes + [note], self.built
         return view
 
     @classmethod
@@ -268,6 +269,7 @@ def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=
         torch.manual_seed(seed)
         module = build_model(config, origin)
     store = TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
+    store.built = True
     store.notes.append(f"target built from {origin} as {type(module).__name__}, initialised with seed {seed}")
     if note:
         store.notes.insert(0, note)
