@@ -326,6 +326,9 @@ CASES = [
     ("unknown-mode", lambda k: k.args(None, None, None, "--method", "bot", "--mode", "nosuch"), "nosuch", 1),
     ("shard-size-zero", lambda k: k.args(None, None, None, "--max-shard-size", "0"), "max_shard_size must be", 1),
     ("shard-size-text", lambda k: k.args(None, None, None, "--max-shard-size", "big"), "max_shard_size must be a byte count", 1),
+    ("device-unknown", lambda k: k.args(None, None, None, "--device", "tpu"), "device must be 'cpu' or 'cuda'", 1),
+    *([("device-cuda-without-gpu", lambda k: k.args(None, None, None, "--device", "cuda"),
+        "CUDA is not available on this machine", 1)] if not torch.cuda.is_available() else []),
     # usage errors: argparse's own line, exit 2
     ("unknown-method", lambda k: k.args(None, None, None, "--method", "xyz"), "argument --method: invalid choice", 2),
     ("select-n-not-int", lambda k: k.args(None, None, None, "--select-n", "two"), "argument --select-n: invalid int", 2),

@@ -288,3 +288,14 @@ def test_tokenizer_and_generation_files_travel_when_the_vocabulary_is_kept(tmp_p
     assert not any(p.name.startswith("tokenizer") for p in (tmp_path / "o2").iterdir())
     notes = json.loads((tmp_path / "o2" / "transfer_report.json").read_text())["notes"]
     assert any("not copied: the vocabulary changes (64 -> 80 rows of transformer.wte.weight)" in n for n in notes)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", ["front", "bot"])
+def test_device_cuda_runs_the_transforms_on_the_gpu(gpt2_lm, method):
+    d, _ = gpt2_lm
+    cpu = fk.transfer(d / "src", d / "small.json", method=method)
+    gpu = fk.transfer(d / "src", d / "small.json", method=method, device="cuda")
+    for k, v in cpu.items():
+        assert gpu[k].device.type == "cuda"
+        torch.testing.assert_close(gpu[k].cpu(), v, rtol=1e-4, atol=1e-5)

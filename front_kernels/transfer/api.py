@@ -141,24 +141,42 @@ def _embed(part: torch.Tensor, own, shape) -> torch.Tensor:
     return full
 
 
+def check_device(device) -> torch.device | None:
+    """``None``, or ``device`` as a ``torch.device`` that this machine has; else a ``ValueError`` naming it."""
+    if device is None:
+        return None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}, but CUDA is not available on this machine")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return dev
+
+
 def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
-                 on_group: Callable | None = None) -> dict[str, torch.Tensor]:
+                 on_group: Callable | None = None, device=None) -> dict[str, torch.Tensor]:
     """Run every group of ``plan``; returns the target state dict in target order.
 
     Transferred tensors get the target entry's dtype; kept and passed entries
     are the target's own tensors (cloned, so no two entries share memory).
     ``on_group(group_plan)`` is called after each group (progress bars).
+    ``device``: where the transforms run (this package's kernels for that
+    device); the results stay there. Default: the sources' own device.
     """
+    device = check_device(device)
     out: dict[str, torch.Tensor] = {}
     for g in plan.groups:
-        out.update(group_result(g, plan.options, source, target))
+        out.update(group_result(g, plan.options, source, target, device=device))
         if on_group is not None:
             on_group(g)
     return {n: out[n] for n in plan.target_order}
 
 
 def transfer(source, target, method: str = "front", *, report: bool = False, max_memory=None, dtype=None,
-             **options):
+             device=None, **options):
     """Initialise ``target`` from ``source`` by FRONT (DCT) or BoT (DWT).
 
     ``source``: a state dict, ``nn.Module``, ``.safetensors`` / ``.pt`` / ``.pth``
@@ -172,10 +190,13 @@ def transfer(source, target, method: str = "front", *, report: bool = False, max
     source has the same group (layers matched by :mod:`.grouping`), the
     target's own value otherwise (no counterpart, ``skip``, a classifier head
     with another class count, non-floating buffers). With ``report=True``
-    returns ``(state_dict, TransferReport)``. ``max_memory``, ``dtype``: see :func:`prepare`.
+    returns ``(state_dict, TransferReport)``. ``max_memory``, ``dtype``: see :func:`prepare`;
+    ``device`` (``'cpu'``, ``'cuda'``): where the transforms run, through this
+    package's kernels for that device; the returned tensors are on it.
     """
+    check_device(device)
     src, tgt, plan = prepare(source, target, method, max_memory=max_memory, dtype=dtype, **options)
-    sd = execute_plan(plan, src, tgt)
+    sd = execute_plan(plan, src, tgt, device=device)
     return (sd, TransferReport(plan)) if report else sd
 
 

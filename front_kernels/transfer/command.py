@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from .api import prepare
+from .api import check_device, prepare
 from .options import BotOptions, FrontOptions
 from .distributed import write_transfer
 from .extra_files import files_to_copy
@@ -84,6 +84,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--max-shard-size", default="5GB", dest="max_shard_size",
                    help="largest shard file, e.g. 500MB or 2GiB (default: 5GB)")
+    o.add_argument("--device", help="where the transforms run: cpu or cuda (this package's GPU kernels; "
+                                    "tensors are streamed to the device and back) (default: cuda when available, "
+                                    "else cpu; under torchrun each rank's GPU)")
     o.add_argument("--dtype", choices=("float32", "bfloat16", "float16", "float64"),
                    help="dtype of the written tensors (default: the target config's torch_dtype, else the source's "
                         "for a target built from a config, else the target checkpoint's)")
@@ -107,6 +110,7 @@ def options_from_args(args) -> dict:
 def run(args) -> int:
     options = options_from_args(args)
     check_out(args.out, [("source", args.source), ("target", args.target)], args.overwrite)  # before any work
+    check_device(args.device)
     src, tgt, plan = prepare(args.source, args.target, args.method, max_memory=args.max_memory, streaming=True,
                              dtype=args.dtype, **options)
     extra, note = files_to_copy(args.source, plan)
@@ -116,7 +120,7 @@ def run(args) -> int:
     # group by group, in one process or across torchrun ranks (see .distributed)
     out, stats = write_transfer(plan, src, tgt, args.out, config=tgt.config, report=report,
                                 max_shard_size=args.max_shard_size, overwrite=args.overwrite,
-                                progress=not args.no_progress, extra_files=extra)
+                                progress=not args.no_progress, extra_files=extra, device=check_device(args.device))
     if stats.rank != 0:
         return 0
     if not args.quiet:

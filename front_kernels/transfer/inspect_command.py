@@ -3,11 +3,15 @@
 Prints the groups (repeated blocks by layer index, see
 :mod:`front_kernels.transfer.grouping`) and, for every floating tensor, the
 share of its standardised energy in the kept low-frequency block
-(:func:`front_kernels.transfer.energy.low_frequency_share`).
+(:func:`front_kernels.transfer.energy.low_frequency_share`; a constant or
+all-zero tensor has no spectrum and is named as such), then a summary per
+kind of parameter: the share of energy kept at ``--keep-ratio``, weighted by
+size.
 """
 from __future__ import annotations
 
 import argparse
+import re
 
 from .energy import low_frequency_share
 from .grouping import group_names
@@ -44,11 +48,43 @@ def run(args) -> int:
     if args.no_energy:
         return 0
     rows = [("tensor", "shape", f"low-frequency energy (keep {args.keep_ratio})")]
+    by_kind: dict[str, list[float]] = {}
     for name in store.keys():
         if not store.dtypes[name].is_floating_point:
             continue
-        share = low_frequency_share(store.get(name), args.keep_ratio)
+        t = store.get(name)
+        kind = parameter_kind(name, t.ndim)
+        if t.numel() == 0 or bool((t == t.reshape(-1)[0]).all()):
+            what = "all zero" if t.numel() == 0 or float(t.reshape(-1)[0]) == 0.0 else "constant"
+            rows.append((name, str(tuple(store.shapes[name])), f"{what} (no spectrum)"))
+            by_kind.setdefault(kind, [0.0, 0.0, 0])[2] += 1
+            continue
+        share = low_frequency_share(t, args.keep_ratio)
         rows.append((name, str(tuple(store.shapes[name])), f"{100 * share:6.2f}%"))
+        acc = by_kind.setdefault(kind, [0.0, 0.0, 0])
+        acc[0] += share * t.numel()
+        acc[1] += t.numel()
     print()
     print(_table(rows))
+    summary = [("kind of parameter", "tensors", f"energy kept at keep ratio {args.keep_ratio}")]
+    for kind, (low, total, constant) in sorted(by_kind.items()):
+        n = sum(1 for r in rows[1:] if parameter_kind(r[0], len(store.shapes[r[0]])) == kind)
+        share = f"{100 * low / total:6.2f}%" if total else "-"
+        summary.append((kind, str(n), share + (f" ({constant} constant)" if constant else "")))
+    print()
+    print(_table(summary))
     return 0
+
+
+def parameter_kind(name: str, ndim: int) -> str:
+    """The kind of a parameter for the summary: its axis rule's, else attention / mlp / norm / other."""
+    from .kinds import AXIS_RULES, find_rule
+    from .options import SKIP_PARTS
+    rule = find_rule(name, ndim, AXIS_RULES)
+    if rule is not None:
+        return rule.kind
+    for part, label in (("qkv", "attention q/k/v"), ("attn_out", "attention output"), ("mlp", "mlp"),
+                        ("norm", "norm")):
+        if re.search(SKIP_PARTS[part], name):
+            return label
+    return "other"

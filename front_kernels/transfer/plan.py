@@ -80,6 +80,36 @@ class TransferPlan:
         return [g for g in self.groups if g.computes]
 
 
+def _depth_words(options, n_src: int, n_tgt: int) -> str:
+    """FRONT's depth map in words, e.g. ``6 → 3 layers: DCT over depth, first 3 coefficients kept``."""
+    from .depth import kept_depth
+    s = kept_depth(n_src, n_tgt, options.select_n)
+    band = {"first": "first", "last": "last", "middle": "middle"}[options.depth_band]
+    text = f"{n_src} → {n_tgt} layers: DCT over depth, {band} {s} coefficient{'s' * (s != 1)} kept"
+    rest = n_tgt - s
+    if rest:
+        text += {"zero": f", the other {rest} zero",
+                 "random": f", the other {rest} drawn from N(mean, std) of the kept ones",
+                 "consistence": f", repeated in order to fill {n_tgt} slots"}[options.depth_mode]
+    return text
+
+
+def _bot_axis_words(n: int, m: int, options) -> str:
+    """One axis of a BoT resize in words: wavelet levels, and the DCT finishing a non-dyadic ratio."""
+    import math
+    if n == m:
+        return f"{n} unchanged"
+    levels = int(math.floor(abs(math.log2(m / n)) + 1e-12))
+    step = "analysis" if m < n else "synthesis"
+    if levels == 0:
+        how = "DCT resize" if options.non_dyadic == "dct" else "periodic pad / truncation"
+        return f"{n} → {m}: {how}, no wavelet level (the ratio is below 2)"
+    text = f"{n} → {m}: {levels} {options.wavelet} {step} level{'s' * (levels != 1)}"
+    if n * 2 ** levels != m and m * 2 ** levels != n:
+        text += f", then a {'DCT' if options.non_dyadic == 'dct' else 'pad/truncate'} step for the rest"
+    return text
+
+
 def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
     sig_s, sig_t = signal_shape(gs.source_shape), signal_shape(gs.target_shape)
     if method == "front":
@@ -89,11 +119,13 @@ def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
         if options.mlp_dct == "1d":
             text += ", mlp 1d"
         if n_src != n_tgt or (options.select_n is not None and options.select_n < n_src):
-            text += f", depth {n_src}->{n_tgt} {options.depth_mode}/{options.depth_band}"
+            text += "; " + _depth_words(options, n_src, n_tgt)
     else:
         a = ((n_src,) if gs.repeated else ()) + sig_s
         b = ((n_tgt,) if gs.repeated else ()) + sig_t
-        text = f"BoT {options.wavelet}/{options.mode} {options.rescale}: {a}->{b}"
+        names = (["layers"] if gs.repeated else []) + [f"axis {i}" for i in range(len(sig_s))]
+        axes = "; ".join(f"{name} {_bot_axis_words(n, m, options)}" for name, n, m in zip(names, a, b) if n != m)
+        text = f"BoT {options.wavelet}/{options.mode} {options.rescale}: {a}->{b}" + (f" ({axes})" if axes else "")
     return text
 
 
