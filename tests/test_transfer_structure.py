@@ -299,3 +299,74 @@ def test_device_cuda_runs_the_transforms_on_the_gpu(gpt2_lm, method):
     for k, v in cpu.items():
         assert gpu[k].device.type == "cuda"
         torch.testing.assert_close(gpu[k].cpu(), v, rtol=1e-4, atol=1e-5)
+
+
+# --- attention heads as blocks ----------------------------------------------------------------------------
+
+def _llama(**kw):
+    from transformers import LlamaConfig
+    base = dict(vocab_size=64, hidden_size=64, num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=2,
+                intermediate_size=128, max_position_embeddings=32, architectures=["LlamaForCausalLM"])
+    return LlamaConfig(**{**base, **kw})
+
+
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("method", ["front", "bot"])
+def test_llama_gqa_heads_are_blocks(tmp_path, tied, method):
+    from transformers import LlamaForCausalLM
+    from front_kernels.transfer import BotOptions, FrontOptions
+    from front_kernels.transfer.group import transfer_group
+    torch.manual_seed(0)
+    LlamaForCausalLM(_llama(tie_word_embeddings=tied)).save_pretrained(tmp_path / "src")
+    small = _llama(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                   intermediate_size=96, tie_word_embeddings=tied)
+    sd, report = fk.transfer(tmp_path / "src", small, method=method, report=True, seed=2)
+    q, k = "model.layers.1.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight"
+    assert "attention heads as blocks: 8 → 4 heads, head_dim 8 → 12" in report[q].detail
+    assert "key/value heads as blocks: 2 → 2 heads, head_dim 8 → 12" in report[k].detail
+    src = load_file(str(tmp_path / "src" / "model.safetensors"))
+    options = FrontOptions(seed=2) if method == "front" else BotOptions(seed=2)
+    for h in range(2):  # oracle: head h of every layer, transferred as a group of its own
+        rows = slice(8 * h, 8 * (h + 1))
+        want = transfer_group("model.layers.{i}.self_attn.k_proj.weight",
+                              [src[f"model.layers.{i}.self_attn.k_proj.weight"][rows] for i in range(4)],
+                              [(12, 48)] * 2, options)
+        torch.testing.assert_close(sd[k][12 * h:12 * (h + 1)], want[1], rtol=0, atol=0)
+    o = sd["model.layers.0.self_attn.o_proj.weight"]
+    assert o.shape == (48, 48)
+    if tied:
+        assert report["lm_head.weight"].action == "tie" and torch.equal(sd["lm_head.weight"],
+                                                                        sd["model.embed_tokens.weight"])
+    else:
+        assert report["lm_head.weight"].action == "transfer"
+    model = LlamaForCausalLM(small)
+    model.load_state_dict(sd)
+    assert torch.isfinite(model(input_ids=torch.randint(0, 64, (2, 6))).logits).all()
+
+
+def test_new_heads_keep_the_targets_init():
+    g = torch.Generator().manual_seed(0)
+    from transformers import BertConfig
+    src_cfg = BertConfig(hidden_size=16, num_attention_heads=2, num_hidden_layers=1, intermediate_size=32,
+                         vocab_size=30, max_position_embeddings=8)
+    tgt_cfg = BertConfig(hidden_size=32, num_attention_heads=4, num_hidden_layers=1, intermediate_size=32,
+                         vocab_size=30, max_position_embeddings=8, architectures=["BertModel"])
+    from transformers import BertModel
+    torch.manual_seed(0)
+    source = BertModel(src_cfg)
+    sd, report = fk.transfer(source, tgt_cfg, report=True, seed=4)
+    name = "encoder.layer.0.attention.self.query.weight"
+    assert "2 → 4 heads, head_dim 8 → 8" in report[name].detail and "heads 2..3 keep the target's init" in \
+        report[name].detail
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(4)
+        own = BertModel(tgt_cfg).state_dict()[name]
+    assert torch.equal(sd[name][16:], own[16:])
+    assert not torch.equal(sd[name][:16], own[:16])
+
+
+def test_without_head_counts_a_projection_is_one_signal_and_the_report_says_so():
+    src = {"layers.0.self_attn.q_proj.weight": torch.randn(16, 16)}
+    report = fk.transfer_report(src, {"layers.0.self_attn.q_proj.weight": torch.zeros(8, 8)})
+    assert "head counts unknown without configs: resized as one signal" in \
+        report["layers.0.self_attn.q_proj.weight"].detail

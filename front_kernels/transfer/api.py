@@ -7,6 +7,7 @@ import torch
 
 from .group import compute_dtype_of, read_stack, transfer_stacked
 from .loading import TensorStore, open_tensors
+from .kinds import head_counts
 from .naming import align_source
 from .options import make_options
 from .preflight import check_transfer
@@ -37,7 +38,8 @@ def prepare(source, target, method: str = "front", *, max_memory=None, streaming
     src = align_source(src, tgt, opts.group_pattern)
     _set_output_dtype(src, tgt, dtype)
     plan = plan_transfer(src.shapes, src.dtypes, tgt.shapes, tgt.dtypes, opts, method=method,
-                         source_origin=src.origin, target_origin=tgt.origin, target_ties=tgt.ties)
+                         source_origin=src.origin, target_origin=tgt.origin, target_ties=tgt.ties,
+                         source_heads=head_counts(src.config), target_heads=head_counts(tgt.config))
     plan.notes = src.notes + tgt.notes
     check_transfer(plan, src, tgt, max_memory, streaming=streaming)
     return src, tgt, plan
@@ -111,6 +113,9 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     dtype = target.dtypes[g.target_names[0]]
     if g.fused is not None:
         res = _fused_result(g, load, shape, options, dtype)
+    elif g.blocks is not None:
+        res = _blocked_result(g, load, options, dtype,
+                              [read(target, n) for n in g.target_names] if g.fill else [None] * len(g.target_names))
     else:
         res = transfer_stacked(g.key, load, (len(g.source_names),) + shape, [t_shape] * len(g.target_names), options,
                                dtype=dtype, ordered=g.ordered)
@@ -132,6 +137,29 @@ def _fused_result(g, load, shape, options, dtype) -> list[torch.Tensor]:
         outs.append(transfer_stacked(g.key, lambda: parts.pop(0).contiguous(), (len(g.source_names),) + part_shape,
                                      [t_part] * len(g.target_names), options, dtype=dtype))
     return [torch.cat(layer, dim=axis) for layer in zip(*outs)]
+
+
+def _blocked_result(g, load, options, dtype, owns) -> list[torch.Tensor]:
+    """Attention heads as blocks (:mod:`.kinds`): each common head transferred on its own over all layers;
+    heads the source lacks come from each target layer's own tensor (``owns``; ``None`` when not needed)."""
+    sv, tv, axis = g.blocks
+    n_src, n_tgt = len(g.source_names), len(g.target_names)
+    x = load().reshape((n_src,) + sv)
+    common = min(sv[axis], tv[axis])
+    block_s = sv[:axis] + sv[axis + 1:]
+    block_t = tv[:axis] + tv[axis + 1:]
+    heads = [x.select(axis + 1, h).contiguous() for h in range(common)]
+    del x
+    per_head = [transfer_stacked(g.key, lambda: heads.pop(0), (n_src,) + block_s, [block_t] * n_tgt, options,
+                                 dtype=dtype) for _ in range(common)]
+    out = []
+    for j, own in enumerate(owns):
+        part = torch.stack([per_head[h][j] for h in range(common)], dim=axis)
+        full = own.detach().to(part.device, dtype, copy=True).reshape(tv) if own is not None else part
+        if own is not None:
+            full.narrow(axis, 0, common).copy_(part)
+        out.append(full.reshape(g.target_shape))
+    return out
 
 
 def _embed(part: torch.Tensor, own, shape) -> torch.Tensor:

@@ -13,6 +13,14 @@ target's own (seeded) initialisation; with ``unordered='refuse'`` a size change
 of an unordered axis is an error instead. A parameter no rule names has only
 ordered axes.
 
+Attention projections (:data:`HEAD_RULES`) have an axis of ``heads x
+head_dim``. When both models' configs give their head counts, the heads are
+blocks: each head is resized on its own (``head_dim -> head_dim'``, and the
+other axes), a changed head count maps whole heads (the first ``min(h, h')``;
+new heads keep the target's init), and grouped-query key/value projections
+use their own count (``num_key_value_heads``). Without head counts the
+projection is one signal, and the report says so.
+
 Rules are data: ``axis_rules=[("my_vocab\\.weight$", "tokens,hidden")]`` (API) or
 ``--axis-rule 'my_vocab\\.weight$=tokens,hidden'`` (CLI) put a rule before the
 built-in ones (:data:`AXIS_RULES`). Rules describe parameters of one or two
@@ -93,4 +101,37 @@ def find_rule(name: str, ndim: int, rules) -> AxisRule | None:
     for rule in rules:
         if len(rule.axes) == ndim and re.search(rule.pattern, name):
             return rule
+    return None
+
+
+# Attention projections whose axis ``axis`` is ``heads x head_dim``: (regex, which head count, axis).
+# ``kv`` projections of grouped-query attention have their own head count (``num_key_value_heads``).
+HEAD_RULES = (
+    (r"(^|\.)(q_proj|query)\.(weight|bias)$", "attention", 0),
+    (r"(^|\.)(k_proj|v_proj|key|value)\.(weight|bias)$", "kv", 0),
+    (r"(^|\.)(o_proj|out_proj)\.weight$|(^|\.)attention\.output\.dense\.weight$|(^|\.)attn\.proj\.weight$",
+     "attention", 1),
+    (r"(^|\.)attn\.c_proj\.weight$", "attention", 0),  # GPT-2 Conv1D stores (in, out)
+)
+
+
+def head_counts(config) -> dict[str, int]:
+    """``{"attention": H, "kv": H_kv}`` from a ``transformers`` config (empty when it names none)."""
+    if config is None:
+        return {}
+    heads = next((getattr(config, k) for k in ("num_attention_heads", "n_head", "num_heads")
+                  if isinstance(getattr(config, k, None), int)), None)
+    if not heads:
+        return {}
+    kv = getattr(config, "num_key_value_heads", None)
+    if getattr(config, "multi_query", False):
+        kv = 1
+    return {"attention": heads, "kv": kv if isinstance(kv, int) and kv > 0 else heads}
+
+
+def find_head_rule(name: str, ndim: int):
+    """``(head kind, axis)`` of an attention projection, or ``None``."""
+    for pattern, kind, axis in HEAD_RULES:
+        if axis < ndim and re.search(pattern, name):
+            return kind, axis
     return None

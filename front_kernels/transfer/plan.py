@@ -51,6 +51,7 @@ class GroupPlan:
     common: tuple | None = None
     fill: bool = False
     fused: tuple | None = None
+    blocks: tuple | None = None
 
     @property
     def repeated(self) -> bool:
@@ -160,9 +161,48 @@ def _apply_axis_rule(gp: GroupPlan, name: str, t_shape: tuple, options) -> None:
     gp.fill = any(t_shape[i] > s_shape[i] for i in changed)
 
 
+def _apply_head_rule(gp: GroupPlan, name: str, t_shape: tuple, src_heads: dict, tgt_heads: dict) -> None:
+    """Make an attention projection's ``heads x head_dim`` axis blocks (``gp.blocks``) when both head counts
+    are known (see :mod:`.kinds`)."""
+    from .kinds import find_head_rule
+    s_shape = gp.source_shape
+    found = find_head_rule(name, len(t_shape)) if len(t_shape) in (1, 2) and len(s_shape) == len(t_shape) else None
+    if found is None:
+        return
+    which, axis = found
+    label = "attention heads" if which == "attention" else "key/value heads"
+    hs, ht = src_heads.get(which), tgt_heads.get(which)
+    if not hs or not ht:
+        gp.kind = f"{label} (head counts unknown without configs: resized as one signal)"
+        return
+    if s_shape[axis] % hs or t_shape[axis] % ht:
+        gp.kind = f"{label} ({s_shape[axis]} / {hs} or {t_shape[axis]} / {ht} heads do not divide: one signal)"
+        return
+    def view(shape, h):
+        return tuple(shape[:axis]) + (h, shape[axis] // h) + tuple(shape[axis + 1:])
+    gp.blocks = (view(s_shape, hs), view(t_shape, ht), axis)
+    gp.kind = f"{label} as blocks"
+    gp.fill = ht > hs
+
+
+def _describe_blocks(gp: GroupPlan) -> str:
+    sv, tv, axis = gp.blocks
+    hs, ht, ds, dt = sv[axis], tv[axis], sv[axis + 1], tv[axis + 1]
+    text = f"; {gp.kind}: {hs} → {ht} heads, head_dim {ds} → {dt}, each head resized on its own"
+    if ht > hs:
+        text += f", heads {hs}..{ht - 1} keep the target's init"
+    elif hs > ht:
+        text += f", the first {ht} heads kept, the other {hs - ht} dropped"
+    return text
+
+
 def _describe_rule(gp: GroupPlan, t_shape: tuple) -> str:
     if not gp.kind:
         return ""
+    if gp.blocks is not None:
+        return _describe_blocks(gp)
+    if gp.ordered is None:
+        return f"; {gp.kind}"
     moved = ", ".join(gp.axes[i] for i in gp.ordered)
     if gp.fused is not None:
         axis, parts = gp.fused
@@ -188,10 +228,12 @@ def plans_detail(plans: list[GroupPlan], key: str) -> str:
 
 def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict, target_dtypes: dict,
                   options, *, method: str, source_origin: str = "source",
-                  target_origin: str = "target", target_ties=None) -> TransferPlan:
+                  target_origin: str = "target", target_ties=None, source_heads=None,
+                  target_heads=None) -> TransferPlan:
     """Match target groups to source groups and decide each group's action.
 
-    ``target_ties``: sets of tied target names (see :func:`apply_ties`).
+    ``target_ties``: sets of tied target names (see :func:`apply_ties`);
+    ``source_heads`` / ``target_heads``: head counts (:func:`.kinds.head_counts`).
     Raises ``ValueError`` when no target group has a source counterpart, when
     a group's layers disagree in shape, or when a source and a target tensor
     of one group have signal views of different rank.
@@ -240,6 +282,8 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
             raise ValueError(f"group {key!r}: source shape {gp.source_shape} ({sg.names[0]}) and target "
                              f"shape {t_shape} ({tg.names[0]}) differ in rank; cannot transfer")
         _apply_axis_rule(gp, tg.names[0], t_shape, options)
+        if not gp.kind and options.builtin_rules:
+            _apply_head_rule(gp, tg.names[0], t_shape, source_heads or {}, target_heads or {})
         same = gp.source_shape == t_shape and len(sg) == len(tg)
         if same and (method == "bot" or (options.keep_ratio == 1 and
                                          (options.select_n is None or options.select_n >= len(sg)))):
