@@ -370,3 +370,39 @@ def test_without_head_counts_a_projection_is_one_signal_and_the_report_says_so()
     report = fk.transfer_report(src, {"layers.0.self_attn.q_proj.weight": torch.zeros(8, 8)})
     assert "head counts unknown without configs: resized as one signal" in \
         report["layers.0.self_attn.q_proj.weight"].detail
+
+
+@pytest.mark.parametrize("chans_t", [3, 1, 4])
+def test_input_channels_of_a_patch_embedding_never_mix(chans_t):
+    from front_kernels.transfer import FrontOptions
+    from front_kernels.transfer.group import transfer_group
+    g = torch.Generator().manual_seed(0)
+    src = {"patch_embed.proj.weight": torch.randn(32, 3, 4, 4, generator=g, dtype=torch.float64),
+           "blocks.0.w": torch.randn(32, 32, generator=g, dtype=torch.float64)}
+    own = torch.full((16, chans_t, 2, 2), 5.0, dtype=torch.float64)
+    tgt = {"patch_embed.proj.weight": own, "blocks.0.w": torch.zeros(16, 16, dtype=torch.float64)}
+    sd, report = fk.transfer(src, tgt, report=True)
+    w = sd["patch_embed.proj.weight"]
+    assert f"3 → {chans_t} input channels, each resized on its own" in report["patch_embed.proj.weight"].detail
+    for c in range(min(3, chans_t)):
+        want = transfer_group("patch_embed.proj.weight", [src["patch_embed.proj.weight"][:, c].reshape(32, 16)],
+                              [(16, 4)], FrontOptions())[0]
+        torch.testing.assert_close(w[:, c].reshape(16, 4), want, rtol=0, atol=0)
+    if chans_t > 3:
+        assert torch.equal(w[:, 3:], own[:, 3:])
+
+
+def test_hf_vit_patch_projection_and_heads(tmp_path):
+    from transformers import ViTConfig, ViTModel
+    cfg = dict(image_size=16, patch_size=4, num_channels=3, intermediate_size=64)
+    torch.manual_seed(0)
+    ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=4, num_attention_heads=4, **cfg)).save_pretrained(tmp_path / "s")
+    small = ViTConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, architectures=["ViTModel"], **cfg)
+    sd, report = fk.transfer(tmp_path / "s", small, report=True)
+    # save_pretrained writes the older key names; the transfer renames them as from_pretrained does
+    assert any("renamed as transformers loads this checkpoint format" in n for n in report.notes), report.notes
+    assert "input channels, each resized on its own" in report["embeddings.patch_embeddings.projection.weight"].detail
+    assert "4 → 2 heads" in report["layers.0.attention.q_proj.weight"].detail
+    model = ViTModel(small)
+    model.load_state_dict(sd)
+    assert torch.isfinite(model(pixel_values=torch.randn(2, 3, 16, 16)).last_hidden_state).all()

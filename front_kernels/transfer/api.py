@@ -142,7 +142,7 @@ def _fused_result(g, load, shape, options, dtype) -> list[torch.Tensor]:
 def _blocked_result(g, load, options, dtype, owns) -> list[torch.Tensor]:
     """Attention heads as blocks (:mod:`.kinds`): each common head transferred on its own over all layers;
     heads the source lacks come from each target layer's own tensor (``owns``; ``None`` when not needed)."""
-    sv, tv, axis = g.blocks
+    sv, tv, axis, _ = g.blocks
     n_src, n_tgt = len(g.source_names), len(g.target_names)
     x = load().reshape((n_src,) + sv)
     common = min(sv[axis], tv[axis])

@@ -21,6 +21,10 @@ new heads keep the target's init), and grouped-query key/value projections
 use their own count (``num_key_value_heads``). Without head counts the
 projection is one signal, and the report says so.
 
+Input convolutions (:data:`CHANNEL_RULES`: patch embeddings, stems) of shape
+``(out, in, kh, kw)`` are resized input channel by input channel, each
+``(out, kh*kw)`` on its own, so colour channels never mix.
+
 Rules are data: ``axis_rules=[("my_vocab\\.weight$", "tokens,hidden")]`` (API) or
 ``--axis-rule 'my_vocab\\.weight$=tokens,hidden'`` (CLI) put a rule before the
 built-in ones (:data:`AXIS_RULES`). Rules describe parameters of one or two
@@ -113,6 +117,19 @@ HEAD_RULES = (
      "attention", 1),
     (r"(^|\.)attn\.c_proj\.weight$", "attention", 0),  # GPT-2 Conv1D stores (in, out)
 )
+
+
+# Convolutions whose input-channel axis (1) is unordered: each input channel is resized on its own.
+CHANNEL_RULES = (
+    r"(^|\.)patch_embed\.proj\.weight$",
+    r"(^|\.)patch_embeddings\.projection\.weight$",
+    r"(^|\.)stem\.0\.weight$",
+    r"^conv1\.weight$",
+)
+
+
+def is_channel_conv(name: str, ndim: int) -> bool:
+    return ndim == 4 and any(re.search(p, name) for p in CHANNEL_RULES)
 
 
 def head_counts(config) -> dict[str, int]:

@@ -63,6 +63,7 @@ class TensorStore:
         self.ties = [list(t) for t in ties]
         self.notes: list[str] = []
         self.built = False  # built here from a config
+        self.checkpoint_key = None  # checkpoint name -> this model's name (transformers' renamings), if any
 
     def keys(self):
         return self.shapes.keys()
@@ -251,6 +252,27 @@ def build_model(config, origin: str = "config"):
                               f"{str(exc)[:300]}") from None
 
 
+def checkpoint_key_renamer(module):
+    """``key -> name in module``: the renamings ``transformers`` applies when it loads a checkpoint
+    (``save_pretrained`` may write older names than the module uses); ``None`` when there are none."""
+    try:
+        from transformers.conversion_mapping import WeightRenaming, get_model_conversion_mapping
+        from transformers.core_model_loading import rename_source_key
+        renamings = [t for t in get_model_conversion_mapping(module) if isinstance(t, WeightRenaming)]
+    except Exception:  # transformers without checkpoint conversion, or a module it does not know
+        return None
+    if not renamings:
+        return None
+    prefix = getattr(module, "base_model_prefix", None)
+
+    def rename(key: str) -> str:
+        try:
+            return rename_source_key(key, renamings, [], prefix, None)[0]
+        except Exception:
+            return key
+    return rename
+
+
 def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=None) -> TensorStore:
     """The state dict of the model ``config`` describes, built with ``torch.manual_seed(seed)`` (so the
     entries no source tensor overwrites are the same in every run); a config without ``architectures``
@@ -270,6 +292,7 @@ def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=
         module = build_model(config, origin)
     store = TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
     store.built = True
+    store.checkpoint_key = checkpoint_key_renamer(module)
     store.notes.append(f"target built from {origin} as {type(module).__name__}, initialised with seed {seed}")
     if note:
         store.notes.insert(0, note)

@@ -4,7 +4,10 @@ A Hugging Face head model (``GPT2LMHeadModel``, ``BertForMaskedLM``,
 ``LlamaForCausalLM``) holds its base model under ``base_model_prefix``
 (``transformer.``, ``bert.``, ``model.``), the base model (``GPT2Model``, ...)
 holds the same parameters without it, and ``from_pretrained`` loads across
-the two either way. :func:`align_source` does the same for a transfer: among
+the two either way; it also renames the keys of older checkpoint formats to
+the module's names (``transformers``' checkpoint conversion: ``save_pretrained``
+may write ``encoder.layer.0.attention.attention.query`` for a module whose
+parameter is ``layers.0.attention.q_proj``). :func:`align_source` does the same for a transfer: among
 renaming the source by stripping or adding one such prefix, it picks the one
 under which the most target groups find a source counterpart (no renaming
 unless that strictly gains), and says so in a note for the report.
@@ -47,6 +50,15 @@ def align_source(source: TensorStore, target: TensorStore, group_pattern=None) -
 
     def matches(names) -> int:
         return len(set(group_names(names, group_pattern)) & target_keys)
+
+    rename = getattr(target, "checkpoint_key", None)
+    if rename is not None:
+        mapping = {n: rename(n) for n in source.keys()}
+        mapping = {k: v for k, v in mapping.items() if v != k}
+        if mapping and matches([mapping.get(n, n) for n in source.keys()]) > matches(list(source.keys())):
+            example = next(iter(mapping))
+            source = source.renamed(mapping, f"source names renamed as transformers loads this checkpoint format "
+                                             f"(e.g. {example!r} -> {mapping[example]!r})")
 
     best, best_score = None, matches(list(source.keys()))
     candidates = base_model_prefixes(source.config, target.config)

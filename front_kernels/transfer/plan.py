@@ -180,19 +180,34 @@ def _apply_head_rule(gp: GroupPlan, name: str, t_shape: tuple, src_heads: dict, 
         return
     def view(shape, h):
         return tuple(shape[:axis]) + (h, shape[axis] // h) + tuple(shape[axis + 1:])
-    gp.blocks = (view(s_shape, hs), view(t_shape, ht), axis)
+    gp.blocks = (view(s_shape, hs), view(t_shape, ht), axis, "heads")
     gp.kind = f"{label} as blocks"
     gp.fill = ht > hs
 
 
+def _apply_channel_rule(gp: GroupPlan, name: str, t_shape: tuple) -> None:
+    """An input convolution (``(out, in, kh, kw)``, :mod:`.kinds`) resized input channel by input channel."""
+    from .kinds import is_channel_conv
+    s_shape = gp.source_shape
+    if not is_channel_conv(name, len(t_shape)) or len(s_shape) != 4:
+        return
+    gp.blocks = ((s_shape[0], s_shape[1], s_shape[2] * s_shape[3]), (t_shape[0], t_shape[1], t_shape[2] * t_shape[3]),
+                 1, "input channels")
+    gp.kind = "input convolution (out, in_channels, kh, kw)"
+    gp.fill = t_shape[1] > s_shape[1]
+
+
 def _describe_blocks(gp: GroupPlan) -> str:
-    sv, tv, axis = gp.blocks
-    hs, ht, ds, dt = sv[axis], tv[axis], sv[axis + 1], tv[axis + 1]
-    text = f"; {gp.kind}: {hs} → {ht} heads, head_dim {ds} → {dt}, each head resized on its own"
+    sv, tv, axis, unit = gp.blocks
+    hs, ht = sv[axis], tv[axis]
+    if unit == "heads":
+        text = f"; {gp.kind}: {hs} → {ht} heads, head_dim {sv[axis + 1]} → {tv[axis + 1]}, each head resized on its own"
+    else:
+        text = f"; {gp.kind}: {hs} → {ht} {unit}, each resized on its own"
     if ht > hs:
-        text += f", heads {hs}..{ht - 1} keep the target's init"
+        text += f", {unit} {hs}..{ht - 1} keep the target's init"
     elif hs > ht:
-        text += f", the first {ht} heads kept, the other {hs - ht} dropped"
+        text += f", the first {ht} {unit} kept, the other {hs - ht} dropped"
     return text
 
 
@@ -284,6 +299,7 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
         _apply_axis_rule(gp, tg.names[0], t_shape, options)
         if not gp.kind and options.builtin_rules:
             _apply_head_rule(gp, tg.names[0], t_shape, source_heads or {}, target_heads or {})
+            _apply_channel_rule(gp, tg.names[0], t_shape)
         same = gp.source_shape == t_shape and len(sg) == len(tg)
         if same and (method == "bot" or (options.keep_ratio == 1 and
                                          (options.select_n is None or options.select_n >= len(sg)))):
