@@ -406,3 +406,40 @@ def test_hf_vit_patch_projection_and_heads(tmp_path):
     model = ViTModel(small)
     model.load_state_dict(sd)
     assert torch.isfinite(model(pixel_values=torch.randn(2, 3, 16, 16)).last_hidden_state).all()
+
+
+def _convnet(widths, depths, chans=3):
+    """A ConvNeXt-shaped state dict (timm names): a stem (conv + norm) and stages of blocks."""
+    g = torch.Generator().manual_seed(sum(widths))
+    sd = {"stem.0.weight": torch.randn(widths[0], chans, 4, 4, generator=g), "stem.1.weight": torch.randn(widths[0], generator=g)}
+    for s, (w, d) in enumerate(zip(widths, depths)):
+        for b in range(d):
+            sd[f"stages.{s}.blocks.{b}.conv_dw.weight"] = torch.randn(w, 1, 7, 7, generator=g)
+            sd[f"stages.{s}.blocks.{b}.mlp.fc1.weight"] = torch.randn(4 * w, w, generator=g)
+            sd[f"stages.{s}.blocks.{b}.mlp.fc2.weight"] = torch.randn(w, 4 * w, generator=g)
+    sd["head.fc.weight"] = torch.randn(10, widths[-1], generator=g)
+    return sd
+
+
+def test_a_convnet_is_transferred_stage_by_stage():
+    src = _convnet((16, 32), (3, 3))
+    tgt = {k: torch.zeros_like(v) for k, v in _convnet((8, 16), (2, 2)).items()}
+    sd, report = fk.transfer(src, tgt, report=True)
+    row = report["stages.1.blocks.0.mlp.fc1.weight"]
+    assert row.source.startswith("stages.1.blocks.{i}.mlp.fc1.weight [3 layers]") and "3 → 2 layers" in row.detail
+    assert report["stem.0.weight"].action == "transfer" and "input channels" in report["stem.0.weight"].detail
+    assert report["stem.1.weight"].action == "transfer"
+    assert all(torch.isfinite(v).all() and v.shape == tgt[k].shape for k, v in sd.items())
+
+
+def test_classifier_classes_are_never_transformed():
+    g = torch.Generator().manual_seed(0)
+    src = {"head.weight": torch.randn(10, 32, generator=g, dtype=torch.float64),
+           "blocks.0.w": torch.randn(8, 8, generator=g, dtype=torch.float64)}
+    tgt = {"head.weight": torch.zeros(10, 16, dtype=torch.float64), "blocks.0.w": torch.zeros(4, 4, dtype=torch.float64)}
+    a, report = fk.transfer(src, tgt, keep_ratio=0.5, report=True)
+    assert "classifier head (classes, hidden; only hidden transformed)" in report["head.weight"].detail
+    src["head.weight"][3] = src["head.weight"][3].flip(0)  # same mean and std, another row 3
+    b = fk.transfer(src, tgt, keep_ratio=0.5)
+    diff = (a["head.weight"] - b["head.weight"]).abs().amax(dim=1)
+    assert diff[3] > 0.01 and torch.cat([diff[:3], diff[4:]]).max() < 1e-12

@@ -93,3 +93,43 @@ def group_names(names, group_pattern=None) -> dict[str, Group]:
                 raise ValueError(f"group {g.key!r} has two parameters for the same layer index; "
                                  f"pass a group_pattern that tells them apart")
     return groups
+
+
+def _split_at(name: str, j: int) -> tuple[str, int]:
+    parts = name.split(".")
+    return ".".join(parts[:j] + [LAYER_PLACEHOLDER] + parts[j + 1:]), int(parts[j])
+
+
+def shape_consistent_groups(shapes: dict, group_pattern=None) -> dict[str, Group]:
+    """:func:`group_names`, with groups whose members disagree in shape split further.
+
+    Without ``group_pattern``, such a group (a convnet's ``stages.{i}.blocks.1.conv.weight``, whose stages
+    differ in width; a stem's ``stem.{i}.weight`` holding a conv and a norm) is regrouped by the name's
+    last integer instead (``stages.0.blocks.{i}.conv.weight``: the blocks of one stage); members that
+    still disagree become groups of one. With a ``group_pattern`` the user's grouping stands.
+    """
+    groups = group_names(shapes.keys(), group_pattern)
+    if group_pattern is not None:
+        return groups
+    out: dict[str, Group] = {}
+    pool: dict[str, Group] = {}  # members of inconsistent groups, regrouped by their last integer
+    for key, g in groups.items():
+        if len({tuple(shapes[n]) for n in g.names}) <= 1:
+            out[key] = g
+            continue
+        for name in g.names:
+            digits = [j for j, part in enumerate(name.split(".")) if part.isdigit()]
+            k, layer = _split_at(name, digits[-1]) if len(digits) > 1 else (name, None)
+            sub = pool.setdefault(k, Group(k))
+            sub.names.append(name)
+            if layer is not None:
+                sub.layers.append(layer)
+    for k, sub in pool.items():
+        consistent = len({tuple(shapes[n]) for n in sub.names}) <= 1 and len(set(sub.layers)) == len(sub.layers)
+        if consistent and k not in out:
+            order = sorted(range(len(sub.names)), key=lambda i: sub.layers[i] if sub.layers else 0)
+            out[k] = Group(k, [sub.names[i] for i in order], [sub.layers[i] for i in order] if sub.layers else [])
+        else:
+            for n in sub.names:
+                out[n] = Group(n, [n], [])
+    return out

@@ -79,6 +79,8 @@ AXIS_RULES = (
     AxisRule(r"(^|\.)predictions\.(decoder\.)?bias$|(^|\.)lm_head\.bias$", "output bias", ("tokens",)),
     AxisRule(r"(^|\.)token_type_embeddings\.weight$", "token-type embedding", ("types", "hidden")),
     AxisRule(r"(^|\.)(wpe|position_embeddings)\.weight$", "position embedding", ("position", "hidden")),
+    AxisRule(r"(^|\.)(head|classifier|fc|score)\.weight$", "classifier head", ("classes", "hidden")),
+    AxisRule(r"(^|\.)(head|classifier|fc|score)\.bias$", "classifier bias", ("classes",)),
 )
 
 

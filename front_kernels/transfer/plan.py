@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .grouping import LAYER_PLACEHOLDER, group_names
+from .grouping import LAYER_PLACEHOLDER, shape_consistent_groups
 from .options import BotOptions, FrontOptions
 from .shapes import signal_shape
 
@@ -237,6 +237,20 @@ def _describe_rule(gp: GroupPlan, t_shape: tuple) -> str:
     return text
 
 
+def _split_hint(shapes: dict, pattern) -> str:
+    """Why a name-based group was split: its layers disagree in shape."""
+    from .grouping import group_names
+    for key, g in group_names(shapes.keys(), pattern).items():
+        seen = {}
+        for n in g.names:
+            seen.setdefault(tuple(shapes[n]), n)
+        if len(seen) > 1:
+            (s0, n0), (s1, n1) = list(seen.items())[:2]
+            return (f"; the layers of {key!r} disagree in shape ({n0} is {s0}, {n1} is {s1}), so they are not "
+                    f"one group")
+    return ""
+
+
 def plans_detail(plans: list[GroupPlan], key: str) -> str:
     return next((g.detail for g in plans if g.key == key), "")
 
@@ -254,9 +268,9 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
     of one group have signal views of different rank.
     """
     pattern = options.group_pattern
-    src_groups = group_names(source_shapes.keys(), pattern)
+    src_groups = shape_consistent_groups(source_shapes, pattern)
     float_targets = [n for n in target_shapes if target_dtypes[n].is_floating_point]
-    tgt_groups = group_names(float_targets, pattern)
+    tgt_groups = shape_consistent_groups({n: target_shapes[n] for n in float_targets}, pattern)
     plans: list[GroupPlan] = []
     for n in target_shapes:
         if not target_dtypes[n].is_floating_point:
@@ -321,8 +335,10 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
             kinds = sorted({str(dt).replace("torch.", "") for dt in target_dtypes.values()})
             raise ValueError(f"target {target_origin} holds no real floating-point tensor to transfer into "
                              f"(its dtypes: {', '.join(kinds) or 'none, it is empty'})")
+        split = _split_hint(source_shapes, pattern) or _split_hint({n: target_shapes[n] for n in float_targets}, pattern)
         hint = (f"; the common groups {common[:3]} are all kept ({plans_detail(plans, common[0])})" if common else
-                f"; source groups look like {list(src_groups)[:3]}, target groups like {list(tgt_groups)[:3]}")
+                split or f"; source groups look like {list(src_groups)[:3]}, target groups like "
+                         f"{list(tgt_groups)[:3]}")
         raise ValueError(f"source {source_origin} and target {target_origin} have no common parameter "
                          f"groups to transfer (mismatched architectures?){hint}")
     plan = TransferPlan(method, options, source_origin, target_origin, plans, list(target_shapes))
