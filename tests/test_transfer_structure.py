@@ -443,3 +443,27 @@ def test_classifier_classes_are_never_transformed():
     b = fk.transfer(src, tgt, keep_ratio=0.5)
     diff = (a["head.weight"] - b["head.weight"]).abs().amax(dim=1)
     assert diff[3] > 0.01 and torch.cat([diff[:3], diff[4:]]).max() < 1e-12
+
+
+def test_gpt2_fused_qkv_heads_are_blocks_in_each_part():
+    from transformers import GPT2LMHeadModel
+    from front_kernels.transfer import FrontOptions
+    from front_kernels.transfer.group import transfer_group
+    torch.manual_seed(0)
+    src_model = GPT2LMHeadModel(_gpt2(n_embd=64, n_head=8))
+    target = _gpt2(n_embd=32, n_layer=2, n_head=4, architectures=["GPT2LMHeadModel"])
+    sd, report = fk.transfer(src_model, target, report=True)
+    name = "transformer.h.1.attn.c_attn.weight"
+    assert "in each part, attention heads as blocks: 8 → 4 heads, head_dim 8 → 8" in report[name].detail
+    src = src_model.state_dict()
+    for part in range(3):
+        for h in range(4):
+            cols = slice(64 * part + 8 * h, 64 * part + 8 * (h + 1))
+            want = transfer_group("transformer.h.{i}.attn.c_attn.weight",
+                                  [src[f"transformer.h.{i}.attn.c_attn.weight"][:, cols] for i in range(4)],
+                                  [(32, 8)] * 2, FrontOptions())
+            got = sd[name][:, 32 * part + 8 * h: 32 * part + 8 * (h + 1)]
+            torch.testing.assert_close(got, want[1], rtol=0, atol=0)
+    model = GPT2LMHeadModel(target)
+    model.load_state_dict(sd)
+    assert torch.isfinite(model(input_ids=torch.randint(0, 64, (2, 5))).logits).all()

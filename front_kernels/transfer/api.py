@@ -111,11 +111,11 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
         def load(part=tuple(slice(0, n) for n in shape)):
             return full_load()[(slice(None),) + part].contiguous()
     dtype = target.dtypes[g.target_names[0]]
+    owns = [read(target, n) for n in g.target_names] if g.fill else [None] * len(g.target_names)
     if g.fused is not None:
-        res = _fused_result(g, load, shape, options, dtype)
+        res = _fused_result(g, load, shape, options, dtype, owns)
     elif g.blocks is not None:
-        res = _blocked_result(g, load, options, dtype,
-                              [read(target, n) for n in g.target_names] if g.fill else [None] * len(g.target_names))
+        res = _blocked(g.key, g.blocks, g.target_shape, len(g.source_names), load, options, dtype, owns)
     else:
         res = transfer_stacked(g.key, load, (len(g.source_names),) + shape, [t_shape] * len(g.target_names), options,
                                dtype=dtype, ordered=g.ordered)
@@ -126,31 +126,37 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     return out
 
 
-def _fused_result(g, load, shape, options, dtype) -> list[torch.Tensor]:
-    """A fused group (:mod:`.kinds`): its parts split off the stack, each transferred on its own, joined again."""
+def _fused_result(g, load, shape, options, dtype, owns) -> list[torch.Tensor]:
+    """A fused group (:mod:`.kinds`): its parts split off the stack, each transferred on its own (head by head
+    when ``g.blocks`` describes a part's heads), joined again."""
     axis, n_parts = g.fused
     parts = list(load().chunk(n_parts, dim=axis + 1))
     part_shape = tuple(s // n_parts if i == axis else s for i, s in enumerate(shape))
     t_part = tuple(t // n_parts if i == axis else t for i, t in enumerate(g.target_shape))
+    n_src, n_tgt = len(g.source_names), len(g.target_names)
     outs = []
-    for _ in range(n_parts):
-        outs.append(transfer_stacked(g.key, lambda: parts.pop(0).contiguous(), (len(g.source_names),) + part_shape,
-                                     [t_part] * len(g.target_names), options, dtype=dtype))
+    for p in range(n_parts):
+        def take():
+            return parts.pop(0).contiguous()
+        if g.blocks is not None:
+            own_parts = [None if o is None else o.reshape(g.target_shape).chunk(n_parts, dim=axis)[p] for o in owns]
+            outs.append(_blocked(g.key, g.blocks, t_part, n_src, take, options, dtype, own_parts))
+        else:
+            outs.append(transfer_stacked(g.key, take, (n_src,) + part_shape, [t_part] * n_tgt, options, dtype=dtype))
     return [torch.cat(layer, dim=axis) for layer in zip(*outs)]
 
 
-def _blocked_result(g, load, options, dtype, owns) -> list[torch.Tensor]:
+def _blocked(key, blocks, target_shape, n_src: int, load, options, dtype, owns) -> list[torch.Tensor]:
     """Attention heads as blocks (:mod:`.kinds`): each common head transferred on its own over all layers;
     heads the source lacks come from each target layer's own tensor (``owns``; ``None`` when not needed)."""
-    sv, tv, axis, _ = g.blocks
-    n_src, n_tgt = len(g.source_names), len(g.target_names)
+    sv, tv, axis, _ = blocks
     x = load().reshape((n_src,) + sv)
     common = min(sv[axis], tv[axis])
     block_s = sv[:axis] + sv[axis + 1:]
     block_t = tv[:axis] + tv[axis + 1:]
     heads = [x.select(axis + 1, h).contiguous() for h in range(common)]
     del x
-    per_head = [transfer_stacked(g.key, lambda: heads.pop(0), (n_src,) + block_s, [block_t] * n_tgt, options,
+    per_head = [transfer_stacked(key, lambda: heads.pop(0), (n_src,) + block_s, [block_t] * len(owns), options,
                                  dtype=dtype) for _ in range(common)]
     out = []
     for j, own in enumerate(owns):
@@ -158,7 +164,7 @@ def _blocked_result(g, load, options, dtype, owns) -> list[torch.Tensor]:
         full = own.detach().to(part.device, dtype, copy=True).reshape(tv) if own is not None else part
         if own is not None:
             full.narrow(axis, 0, common).copy_(part)
-        out.append(full.reshape(g.target_shape))
+        out.append(full.reshape(target_shape))
     return out
 
 

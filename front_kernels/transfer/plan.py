@@ -185,6 +185,20 @@ def _apply_head_rule(gp: GroupPlan, name: str, t_shape: tuple, src_heads: dict, 
     gp.fill = ht > hs
 
 
+def _apply_fused_heads(gp: GroupPlan, t_shape: tuple, src_heads: dict, tgt_heads: dict) -> None:
+    """Heads as blocks inside each part of a fused q/k/v, when both head counts are known."""
+    axis, parts = gp.fused
+    hs, ht = src_heads.get("attention"), tgt_heads.get("attention")
+    s_part = tuple(s // parts if i == axis else s for i, s in enumerate(gp.source_shape))
+    t_part = tuple(t // parts if i == axis else t for i, t in enumerate(t_shape))
+    if not hs or not ht or s_part[axis] % hs or t_part[axis] % ht:
+        return
+    def view(shape, h):
+        return tuple(shape[:axis]) + (h, shape[axis] // h) + tuple(shape[axis + 1:])
+    gp.blocks = (view(s_part, hs), view(t_part, ht), axis, "heads")
+    gp.fill = ht > hs
+
+
 def _apply_channel_rule(gp: GroupPlan, name: str, t_shape: tuple) -> None:
     """An input convolution (``(out, in, kh, kw)``, :mod:`.kinds`) resized input channel by input channel."""
     from .kinds import is_channel_conv
@@ -214,15 +228,18 @@ def _describe_blocks(gp: GroupPlan) -> str:
 def _describe_rule(gp: GroupPlan, t_shape: tuple) -> str:
     if not gp.kind:
         return ""
-    if gp.blocks is not None:
+    if gp.blocks is not None and gp.fused is None:
         return _describe_blocks(gp)
     if gp.ordered is None:
         return f"; {gp.kind}"
     moved = ", ".join(gp.axes[i] for i in gp.ordered)
     if gp.fused is not None:
         axis, parts = gp.fused
-        return (f"; {gp.kind} ({', '.join(gp.axes)}): axis {axis} split into {parts} parts "
+        text = (f"; {gp.kind} ({', '.join(gp.axes)}): axis {axis} split into {parts} parts "
                 f"({gp.source_shape[axis] // parts} -> {t_shape[axis] // parts} each), each resized on its own")
+        if gp.blocks is not None:
+            text += _describe_blocks(dataclasses.replace(gp, kind="in each part, attention heads as blocks"))
+        return text
     if len(gp.ordered) == len(gp.axes):
         return f"; {gp.kind} ({', '.join(gp.axes)})"
     text = f"; {gp.kind} ({', '.join(gp.axes)}; " + (f"only {moved} transformed)" if moved else "none transformed)")
@@ -314,6 +331,8 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
         if not gp.kind and options.builtin_rules:
             _apply_head_rule(gp, tg.names[0], t_shape, source_heads or {}, target_heads or {})
             _apply_channel_rule(gp, tg.names[0], t_shape)
+        elif gp.fused is not None:
+            _apply_fused_heads(gp, t_shape, source_heads or {}, target_heads or {})
         same = gp.source_shape == t_shape and len(sg) == len(tg)
         if same and (method == "bot" or (options.keep_ratio == 1 and
                                          (options.select_n is None or options.select_n >= len(sg)))):
