@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from conftest import TOL, rel_err
 from front_kernels.transfer import FrontOptions, execute_plan, prepare, transfer_group
-from front_kernels.transfer.api import group_result
+from front_kernels.transfer.execute import group_result
 from front_kernels.transfer import streaming
 from front_kernels.transfer.distributed import (DEVICE_ENV, assign_groups, remove_stale_stages,
                                                  write_transfer)

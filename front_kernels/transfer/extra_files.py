@@ -17,7 +17,7 @@ import re
 import shutil
 from pathlib import Path
 
-from .loading import TensorStore, member
+from .loading import member
 
 SKIPPED = re.compile(r"(\.(safetensors|bin|pt|pth|ckpt|h5|msgpack|onnx|gguf)$)|(\.index\.json$)|"
                      r"(^config\.json$)|(^transfer_report\.)|(^\.)")

@@ -25,14 +25,13 @@ spent reading, transforming and writing.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .api import group_result
+from .execute import group_result
 from .loading import TensorStore
 from .plan import TIE, GroupPlan, TransferPlan
 from .errors import OutputError
@@ -278,7 +277,7 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
     """Run ``groups`` of ``plan`` one at a time, handing each output tensor to ``writer``.
 
     Computed groups read their source tensors onto ``device``, one at a time
-    into one stack, and are transferred there (:func:`.api.group_result`);
+    into one stack, and are transferred there (:func:`.execute.group_result`);
     kept and passed groups read the target's own tensors. One group is in
     memory at a time: its inputs are dropped once transformed, each output
     once written, and the transform's scratch memory is released
