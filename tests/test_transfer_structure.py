@@ -491,3 +491,40 @@ def test_the_minilm_sentence_encoder_shipped_by_a_package_transfers_and_encodes(
     model = SentenceTransformer(str(tmp_path / "o"), device="cpu")
     emb = model.encode(["a small test", "another sentence"], convert_to_tensor=True)
     assert emb.shape == (2, 192) and torch.isfinite(emb).all()
+
+
+def test_mixture_of_experts_expert_by_expert():
+    from transformers import MixtralConfig, MixtralForCausalLM
+    from front_kernels.transfer import FrontOptions
+    from front_kernels.transfer.group import transfer_group
+
+    def cfg(**kw):
+        base = dict(vocab_size=50, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2, max_position_embeddings=16,
+                    architectures=["MixtralForCausalLM"])
+        return MixtralConfig(**{**base, **kw})
+
+    torch.manual_seed(0)
+    source = MixtralForCausalLM(cfg())
+    target = cfg(hidden_size=16, intermediate_size=32, num_local_experts=6, num_attention_heads=2, num_key_value_heads=1)
+    sd, report = fk.transfer(source, target, report=True, seed=3)
+    down, gate_up = "model.layers.1.mlp.experts.down_proj", "model.layers.1.mlp.experts.gate_up_proj"
+    assert "4 → 6 experts, each resized on its own, experts 4..5 keep the target's init" in report[down].detail
+    assert "8 → 12 expert halves (gate, up)" in report[gate_up].detail
+    assert "expert router (experts, hidden" in report["model.layers.0.mlp.gate.weight"].detail
+    src = source.state_dict()
+    want = transfer_group("model.layers.{i}.mlp.experts.down_proj",
+                          [src[f"model.layers.{i}.mlp.experts.down_proj"][2] for i in range(2)], [(16, 32)] * 2,
+                          FrontOptions(seed=3))
+    torch.testing.assert_close(sd[down][2], want[1], rtol=0, atol=0)
+    up_half = transfer_group("model.layers.{i}.mlp.experts.gate_up_proj",
+                             [src[f"model.layers.{i}.mlp.experts.gate_up_proj"][1, 64:] for i in range(2)],
+                             [(32, 16)] * 2, FrontOptions(seed=3))
+    torch.testing.assert_close(sd[gate_up][1, 32:], up_half[1], rtol=0, atol=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        own = MixtralForCausalLM(target).state_dict()
+    assert torch.equal(sd[down][4:], own[down][4:])
+    model = MixtralForCausalLM(target)
+    model.load_state_dict(sd)
+    assert torch.isfinite(model(input_ids=torch.randint(0, 50, (2, 5))).logits).all()

@@ -25,6 +25,11 @@ Input convolutions (:data:`CHANNEL_RULES`: patch embeddings, stems) of shape
 ``(out, in, kh, kw)`` are resized input channel by input channel, each
 ``(out, kh*kw)`` on its own, so colour channels never mix.
 
+Stacked mixture-of-experts weights (:data:`EXPERT_RULES`, ``(experts, out,
+in)``) are blocks too: each expert is resized on its own (a fused gate/up
+projection half by half), a changed expert count keeps whole experts (new
+ones keep the target's init), and the router's rows are unordered experts.
+
 Rules are data: ``axis_rules=[("my_vocab\\.weight$", "tokens,hidden")]`` (API) or
 ``--axis-rule 'my_vocab\\.weight$=tokens,hidden'`` (CLI) put a rule before the
 built-in ones (:data:`AXIS_RULES`). Rules describe parameters of one or two
@@ -79,6 +84,7 @@ AXIS_RULES = (
     AxisRule(r"(^|\.)predictions\.(decoder\.)?bias$|(^|\.)lm_head\.bias$", "output bias", ("tokens",)),
     AxisRule(r"(^|\.)token_type_embeddings\.weight$", "token-type embedding", ("types", "hidden")),
     AxisRule(r"(^|\.)(wpe|position_embeddings)\.weight$", "position embedding", ("position", "hidden")),
+    AxisRule(r"(^|\.)(mlp|block_sparse_moe)\.gate\.weight$", "expert router", ("experts", "hidden")),
     AxisRule(r"(^|\.)(head|classifier|fc|score)\.weight$", "classifier head", ("classes", "hidden")),
     AxisRule(r"(^|\.)(head|classifier|fc|score)\.bias$", "classifier bias", ("classes",)),
 )
@@ -128,6 +134,21 @@ CHANNEL_RULES = (
     r"(^|\.)stem\.0\.weight$",
     r"^conv1\.weight$",
 )
+
+
+# Mixture-of-experts weights stacked as (experts, out, in): each expert is resized on its own; a fused
+# gate/up projection (experts, 2 * inter, hidden) is split into its halves first.
+EXPERT_RULES = (
+    (r"(^|\.)experts\.gate_up_proj$", 2),
+    (r"(^|\.)experts\.(down_proj|up_proj|gate_proj|w1|w2|w3)$", 1),
+)
+
+
+def expert_rule(name: str, ndim: int) -> int | None:
+    """Parts per expert (2 for a fused gate/up projection, else 1) of a stacked expert weight, or ``None``."""
+    if ndim != 3:
+        return None
+    return next((parts for pattern, parts in EXPERT_RULES if re.search(pattern, name)), None)
 
 
 def is_channel_conv(name: str, ndim: int) -> bool:

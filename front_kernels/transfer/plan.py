@@ -199,6 +199,21 @@ def _apply_fused_heads(gp: GroupPlan, t_shape: tuple, src_heads: dict, tgt_heads
     gp.fill = ht > hs
 
 
+def _apply_expert_rule(gp: GroupPlan, name: str, t_shape: tuple) -> None:
+    """Stacked expert weights (``(experts, out, in)``, :mod:`.kinds`) resized expert by expert."""
+    from .kinds import expert_rule
+    s_shape = gp.source_shape
+    parts = expert_rule(name, len(t_shape))
+    if parts is None or len(s_shape) != 3 or s_shape[1] % parts or t_shape[1] % parts:
+        return
+    def view(shape):
+        return (shape[0] * parts, shape[1] // parts, shape[2])
+    unit = "experts" if parts == 1 else "expert halves (gate, up)"
+    gp.blocks = (view(s_shape), view(t_shape), 0, unit)
+    gp.kind = "mixture-of-experts weight"
+    gp.fill = t_shape[0] > s_shape[0]
+
+
 def _apply_channel_rule(gp: GroupPlan, name: str, t_shape: tuple) -> None:
     """An input convolution (``(out, in, kh, kw)``, :mod:`.kinds`) resized input channel by input channel."""
     from .kinds import is_channel_conv
@@ -331,6 +346,7 @@ def plan_transfer(source_shapes: dict, source_dtypes: dict, target_shapes: dict,
         if not gp.kind and options.builtin_rules:
             _apply_head_rule(gp, tg.names[0], t_shape, source_heads or {}, target_heads or {})
             _apply_channel_rule(gp, tg.names[0], t_shape)
+            _apply_expert_rule(gp, tg.names[0], t_shape)
         elif gp.fused is not None:
             _apply_fused_heads(gp, t_shape, source_heads or {}, target_heads or {})
         same = gp.source_shape == t_shape and len(sg) == len(tg)
