@@ -236,7 +236,6 @@ def test_fused_qkv_is_split_and_each_part_resized_on_its_own(method):
 # --- output dtype and the files that travel with the weights --------------------------------------------
 
 def test_output_dtype_follows_the_target_config_then_the_source_then_dtype(gpt2_lm, tmp_path):
-    from transformers import GPT2LMHeadModel
     d, model = gpt2_lm
     bf16 = {k: v.to(torch.bfloat16) for k, v in model.state_dict().items() if k != "lm_head.weight"}
     out, rep = fk.transfer(bf16, d / "small.json", report=True)
@@ -346,7 +345,6 @@ def test_llama_gqa_heads_are_blocks(tmp_path, tied, method):
 
 
 def test_new_heads_keep_the_targets_init():
-    g = torch.Generator().manual_seed(0)
     from transformers import BertConfig
     src_cfg = BertConfig(hidden_size=16, num_attention_heads=2, num_hidden_layers=1, intermediate_size=32,
                          vocab_size=30, max_position_embeddings=8)
