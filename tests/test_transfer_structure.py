@@ -12,6 +12,12 @@ from safetensors.torch import load_file
 
 import front_kernels as fk
 from front_kernels.cli import main
+from front_kernels.transfer.loading import open_tensors
+
+
+def seeded_target(config, seed):
+    """The target store a transfer builds from ``config`` with ``seed``: its entries are the target's own init."""
+    return open_tensors(config, "target", build_from_config=True, seed=seed)
 
 
 def _gpt2(**kw):
@@ -149,9 +155,7 @@ def test_token_rows_are_kept_not_resized(tmp_path, method, vocab_t):
     want = fk.transfer(cropped, cfg_common, method=method, seed=5)
     torch.testing.assert_close(sd["transformer.wte.weight"][:common], want["transformer.wte.weight"], rtol=0, atol=0)
     if vocab_t > 64:  # new token rows: the target's own seeded init
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(5)
-            own = GPT2LMHeadModel(cfg).state_dict()["transformer.wte.weight"]
+        own = seeded_target(cfg, 5).get("transformer.wte.weight")
         assert torch.equal(sd["transformer.wte.weight"][64:], own[64:])
         assert "tokens: 64 transferred, 64..79 keep the target's init" in row.detail
     else:
@@ -357,9 +361,7 @@ def test_new_heads_keep_the_targets_init():
     name = "encoder.layer.0.attention.self.query.weight"
     assert "2 → 4 heads, head_dim 8 → 8" in report[name].detail and "heads 2..3 keep the target's init" in \
         report[name].detail
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(4)
-        own = BertModel(tgt_cfg).state_dict()[name]
+    own = seeded_target(tgt_cfg, 4).get(name)
     assert torch.equal(sd[name][16:], own[16:])
     assert not torch.equal(sd[name][:16], own[:16])
 
@@ -519,10 +521,37 @@ def test_mixture_of_experts_expert_by_expert():
                              [src[f"model.layers.{i}.mlp.experts.gate_up_proj"][1, 64:] for i in range(2)],
                              [(32, 16)] * 2, FrontOptions(seed=3))
     torch.testing.assert_close(sd[gate_up][1, 32:], up_half[1], rtol=0, atol=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(3)
-        own = MixtralForCausalLM(target).state_dict()
-    assert torch.equal(sd[down][4:], own[down][4:])
+    own = seeded_target(target, 3)
+    assert torch.equal(sd[down][4:], own.get(down)[4:])
     model = MixtralForCausalLM(target)
     model.load_state_dict(sd)
     assert torch.isfinite(model(input_ids=torch.randint(0, 50, (2, 5))).logits).all()
+
+
+# --- a target built from a config: entries created when read ---------------------------------------------------
+
+def test_a_built_target_is_the_models_own_init_created_entry_by_entry():
+    """Each entry of a target built from a config has the distribution of the model's own init (GPT-2:
+    normal(0, 0.02), its residual projections 0.02 / sqrt(2 n_layer), norms 1 and 0, buffers as built), does not
+    depend on the order of reads, changes with the seed, and ties stay ties."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+    cfg = GPT2Config(n_embd=64, n_layer=2, n_head=4, vocab_size=300, n_positions=64,
+                     architectures=["GPT2LMHeadModel"])
+    a, b, c = seeded_target(cfg, 0), seeded_target(cfg, 0), seeded_target(cfg, 1)
+    names = list(a.keys())
+    first = {n: a.get(n) for n in names}
+    again = {n: b.get(n) for n in reversed(names)}
+    assert all(torch.equal(first[n], again[n]) for n in names)
+    assert not torch.equal(first["transformer.h.0.attn.c_attn.weight"], c.get("transformer.h.0.attn.c_attn.weight"))
+    torch.manual_seed(0)
+    full = GPT2LMHeadModel(cfg).state_dict()
+    assert set(names) == set(full)
+    for n in names:
+        assert first[n].shape == full[n].shape and first[n].dtype == full[n].dtype, n
+        got, want = first[n].double(), full[n].double()
+        if want.std() == 0:
+            assert torch.equal(got, want), n
+        else:
+            assert abs(got.std() / want.std() - 1) < 0.1, n
+    assert ["transformer.wte.weight", "lm_head.weight"] in a.ties
+    assert torch.equal(first["transformer.wte.weight"], first["lm_head.weight"])

@@ -30,8 +30,9 @@ produces (same names, shapes, dtypes and values, given the same number of
 threads per process: ``torchrun`` sets ``OMP_NUM_THREADS=1``); only the cut
 into shard files depends on the number of ranks, as the index records.
 Entries the target keeps are its own values; a target given as a config is
-built (randomly initialised, in full) by every rank, so those entries differ
-from run to run unless the target is a checkpoint.
+built by every rank with its parameters on the meta device, each entry
+created when read by the model's own init from a seed fixed by ``--seed`` and
+the entry's module, so every rank and every run gives the same values.
 
 Transforms run on ``cuda`` (the rank's ``LOCAL_RANK`` device) when CUDA is
 available, else on the CPU; ``FRONT_KERNELS_TRANSFER_DEVICE=cpu`` (or

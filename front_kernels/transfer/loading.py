@@ -20,10 +20,12 @@ a :class:`~.errors.CheckpointError` naming the file and the entry.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import warnings
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -237,19 +239,100 @@ def load_config(path: Path):
                               f"{str(exc)[:300]}") from None
 
 
-def build_model(config, origin: str = "config"):
+def build_model(config, origin: str = "config", *, parameters_on_meta: bool = False):
     """Instantiate the model a ``transformers`` config describes (architecture from
-    ``config.architectures[0]`` when transformers knows it, else ``AutoModel``)."""
+    ``config.architectures[0]`` when transformers knows it, else ``AutoModel``).
+
+    ``parameters_on_meta``: every parameter is created on the ``meta`` device (no
+    memory, no initialisation), buffers as usual; see :class:`_SeededInit`."""
     import transformers
     archs = getattr(config, "architectures", None) or []
     try:
-        cls = getattr(transformers, archs[0], None) if archs and isinstance(archs[0], str) else None
-        if cls is not None and isinstance(cls, type) and issubclass(cls, transformers.PreTrainedModel):
-            return cls(config)
-        return transformers.AutoModel.from_config(config)
+        with _parameters_on_meta() if parameters_on_meta else contextlib.nullcontext():
+            cls = getattr(transformers, archs[0], None) if archs and isinstance(archs[0], str) else None
+            if cls is not None and isinstance(cls, type) and issubclass(cls, transformers.PreTrainedModel):
+                return cls(config)
+            return transformers.AutoModel.from_config(config)
     except Exception as exc:
         raise CheckpointError(f"transformers cannot build a model from {origin}: {type(exc).__name__}: "
                               f"{str(exc)[:300]}") from None
+
+
+@contextlib.contextmanager
+def _parameters_on_meta():
+    """Within: every ``nn.Module.register_parameter`` puts the parameter on the ``meta`` device."""
+    register = torch.nn.Module.register_parameter
+
+    def on_meta(module, name, param):
+        if param is not None and param.device.type != "meta":
+            param = type(param)(param.to("meta"), requires_grad=param.requires_grad)
+        register(module, name, param)
+
+    torch.nn.Module.register_parameter = on_meta
+    try:
+        yield
+    finally:
+        torch.nn.Module.register_parameter = register
+
+
+class _SeededInit:
+    """Getter of a model built with its parameters on the meta device: each parameter is created when it
+    is read, by the model's own initialisation, from a seed fixed by ``(seed, module name)``.
+
+    Reading ``name`` owned by module ``m`` (the first name of a tied parameter is its owner): ``m``'s own
+    parameters get fresh memory, filled with NaN; the model's ``_init_weights`` runs on ``m`` and then on
+    each of its ancestors (children before parents, as ``post_init`` does), under
+    ``torch.manual_seed(crc32(m) + seed)``; a value that no ``_init_weights`` wrote (still NaN) takes
+    ``m.reset_parameters()`` (PyTorch's default init) instead. The parameters are put back on the meta
+    device afterwards, so the values depend on the name and seed alone, never on the order of reads, and
+    memory is held only by the tensors handed out. Buffers are real and returned as they are.
+    """
+
+    def __init__(self, model, seed: int):
+        self.model, self.seed = model, seed
+        self.owner: dict[str, str] = {}
+        first: dict[int, str] = {}
+        for name, p in model.named_parameters(remove_duplicate=False):
+            self.owner[name] = first.setdefault(id(p), name)
+        self.buffers = dict(model.named_buffers(remove_duplicate=False))
+        self.init = getattr(model, "_init_weights", None)
+
+    def ties(self) -> list[list[str]]:
+        groups: dict[str, list[str]] = {}
+        for name, owner in self.owner.items():
+            groups.setdefault(owner, []).append(name)
+        return [g for g in groups.values() if len(g) > 1]
+
+    def __call__(self, name: str) -> torch.Tensor:
+        if name not in self.owner:
+            return self.buffers[name]
+        path, _, attr = self.owner[name].rpartition(".")
+        module = self.model.get_submodule(path)
+        saved = dict(module._parameters)
+        for k, p in saved.items():
+            if p is not None:
+                module._parameters[k] = type(p)(torch.full(p.shape, float("nan"), dtype=p.dtype),
+                                                requires_grad=p.requires_grad)
+        try:
+            with torch.random.fork_rng(devices=[]), torch.no_grad():
+                torch.manual_seed((zlib.crc32(path.encode()) + self.seed * 1_000_003) % (2 ** 63))
+                self._run_init(module, path)
+                value = module._parameters[attr].detach()
+                if value.is_floating_point() and not torch.isfinite(value.sum()) and \
+                        hasattr(module, "reset_parameters"):
+                    module.reset_parameters()
+                    self._run_init(module, path)
+                    value = module._parameters[attr].detach()
+        finally:
+            module._parameters.update(saved)
+        return value
+
+    def _run_init(self, module, path: str) -> None:
+        if self.init is None:
+            return
+        parts = path.split(".") if path else []
+        for k in range(len(parts), -1, -1):
+            self.init(self.model.get_submodule(".".join(parts[:k])))
 
 
 def checkpoint_key_renamer(module):
@@ -274,9 +357,10 @@ def checkpoint_key_renamer(module):
 
 
 def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=None) -> TensorStore:
-    """The state dict of the model ``config`` describes, built with ``torch.manual_seed(seed)`` (so the
-    entries no source tensor overwrites are the same in every run); a config without ``architectures``
-    takes ``like``'s (the source's config) when their model types agree."""
+    """The state dict of the model ``config`` describes, each entry created when it is read by the model's
+    own init from a seed fixed by ``seed`` and the entry's module (:class:`_SeededInit`), so the entries no
+    source tensor overwrites are the same in every run and the others cost nothing; a config without
+    ``architectures`` takes ``like``'s (the source's config) when their model types agree."""
     from .preflight import check_config_target
     note = None
     archs = getattr(like, "architectures", None)
@@ -289,11 +373,15 @@ def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=
     check_config_target(config, origin, max_memory)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = build_model(config, origin)
-    store = TensorStore.from_state_dict(module.state_dict(), origin=origin, config=config, paths=paths)
+        module = build_model(config, origin, parameters_on_meta=True)
+    init = _SeededInit(module, seed)
+    sd = module.state_dict()
+    store = TensorStore({k: v.shape for k, v in sd.items()}, {k: v.dtype for k, v in sd.items()}, init, origin,
+                        config, paths=paths, ties=init.ties())
     store.built = True
     store.checkpoint_key = checkpoint_key_renamer(module)
-    store.notes.append(f"target built from {origin} as {type(module).__name__}, initialised with seed {seed}")
+    store.notes.append(f"target built from {origin} as {type(module).__name__}; its entries are created when "
+                       f"read, each by the model's own init with seed {seed}")
     if note:
         store.notes.insert(0, note)
     return store
