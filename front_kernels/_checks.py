@@ -5,6 +5,7 @@ argument and the offending value, before any backend sees the input.
 """
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -30,9 +31,10 @@ def check_float_tensor(x, name: str = "x", allow_empty: bool = False) -> torch.T
 
 
 def normalize_dim(dim, ndim: int, name: str = "dim") -> int:
-    """Map ``dim`` (negative allowed) to ``[0, ndim)`` or raise naming ``name``."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
+    """Map ``dim`` (negative allowed; Python or numpy integer) to ``[0, ndim)`` or raise naming ``name``."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {dim!r}")
+    dim = int(dim)
     if not -ndim <= dim < ndim:
         raise ValueError(f"{name}={dim} is out of range for a tensor with {ndim} dimensions")
     return dim % ndim
@@ -40,7 +42,7 @@ def normalize_dim(dim, ndim: int, name: str = "dim") -> int:
 
 def normalize_dims(dims, ndim: int, name: str = "dim") -> tuple[int, ...]:
     """Map a sequence of dims to unique non-negative ints, keeping their order."""
-    if isinstance(dims, int) and not isinstance(dims, bool):
+    if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
         dims = (dims,)
     if not isinstance(dims, Iterable):
         raise TypeError(f"{name} must be an int or a sequence of ints, got {dims!r}")
@@ -69,8 +71,10 @@ def check_choice(value, choices: Sequence, name: str):
 
 
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    """``value`` (a Python or numpy integer) as an int ``>= minimum``, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
+    value = int(value)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
