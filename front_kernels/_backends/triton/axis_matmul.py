@@ -39,6 +39,7 @@ def _axis_matmul_kernel(
     syb, sym, syr,
     BLOCK_M: tl.constexpr, BLOCK_R: tl.constexpr, BLOCK_K: tl.constexpr,
     PRECISION: tl.constexpr, FP64: tl.constexpr, HALF_DOT: tl.constexpr,
+    K_LOOP: tl.constexpr = None,
 ):
     pid_r = tl.program_id(0)
     pid_m = tl.program_id(1)
@@ -52,7 +53,11 @@ def _axis_matmul_kernel(
         acc = tl.full((BLOCK_M, BLOCK_R), 0.0, tl.float64)
     else:
         acc = tl.full((BLOCK_M, BLOCK_R), 0.0, tl.float32)
-    for k0 in range(0, K, BLOCK_K):
+    # K_LOOP: the loop bound as a Python int, passed under the interpreter only, where ``range``
+    # needs an int and Triton 3.6's interpreter cannot make one of a scalar argument under
+    # NumPy >= 2.4 (nor of an assigned name: it turns assignments into tensors); compiled
+    # kernels leave it None and loop to the runtime K.
+    for k0 in range(0, K if K_LOOP is None else K_LOOP, BLOCK_K):
         offs_k = (k0 + tl.arange(0, BLOCK_K)).to(tl.int64)
         mask_k = offs_k < K
         a = tl.load(a_ptr + offs_m[:, None] * sam + offs_k[None, :] * sak,
@@ -132,6 +137,7 @@ def apply_matrix_launch(x: torch.Tensor, mat: torch.Tensor, dim: int, out_dtype:
             grid, xb, mat, yb, m, k, nr,
             *xb.stride(), *mat.stride(), *yb.stride(),
             PRECISION=dot_precision(x.dtype), FP64=fp64, HALF_DOT=half and not interpreting(),
+            **({"K_LOOP": k} if interpreting() else {}),
         )
     return y
 
