@@ -172,7 +172,11 @@ def _synthesis_kernel(
     tl.store(y_ptr + pid_b * syb + j * syn + r * syr, acc.to(y_ptr.dtype.element_ty), mask=mask)
 
 
-_GPU_META = {False: {"BLOCK_O": 32, "BLOCK_R": 128}, True: {"BLOCK_O": 128, "BLOCK_R": 32}}
+# 8 warps, 16 (O_FAST: 8) tile elements per thread: with 4 warps, or 128-output tiles, the
+# unrolled taps' int64 index maps need more than 255 registers and spill on sm_90
+# (bench/gpu_resources.py)
+_GPU_META = {False: {"BLOCK_O": 32, "BLOCK_R": 128}, True: {"BLOCK_O": 64, "BLOCK_R": 32}}
+_GPU_WARPS = 8
 _INTERP_META = {"BLOCK_O": 16, "BLOCK_R": 16}
 _ANALYSIS = LazyKernel(_analysis_kernel, do_not_specialize=["N"])
 _SYNTHESIS = LazyKernel(_synthesis_kernel, do_not_specialize=["L"])
@@ -180,7 +184,9 @@ _SYNTHESIS = LazyKernel(_synthesis_kernel, do_not_specialize=["L"])
 
 def _meta(o_fast: bool) -> dict:
     """Tile sizes; ``o_fast``: the transformed dim is contiguous (see the kernels)."""
-    return dict(_INTERP_META if interpreting() else _GPU_META[o_fast], O_FAST=o_fast)
+    if interpreting():
+        return dict(_INTERP_META, O_FAST=o_fast)
+    return dict(_GPU_META[o_fast], O_FAST=o_fast, num_warps=_GPU_WARPS)
 
 
 def _mid(dtype: torch.dtype) -> torch.dtype:

@@ -203,8 +203,9 @@ def analysis_launch(x: torch.Tensor, taps: torch.Tensor, level: int) -> list[tor
     taps = taps.to(device=x.device, dtype=_mid(x.dtype)).contiguous()
     tile = _tile()
     grid = (triton.cdiv(w, tile), triton.cdiv(h, tile), nb)
+    # 8 warps: with 4, three levels of a 64 x 64 tile spill on sm_90 (bench/gpu_resources.py)
     _ANALYSIS.launch(grid, x3, taps, outs[0], *_pad_details(outs[1:]), h, w, *x3.stride(),
-                     TH=tile, TW=tile, LEVEL=level, FP64=x.dtype == torch.float64, num_warps=4)
+                     TH=tile, TW=tile, LEVEL=level, FP64=x.dtype == torch.float64, num_warps=8)
     return outs
 
 
