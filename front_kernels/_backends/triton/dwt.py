@@ -172,21 +172,24 @@ def _synthesis_kernel(
     tl.store(y_ptr + pid_b * syb + j * syn + r * syr, acc.to(y_ptr.dtype.element_ty), mask=mask)
 
 
-# 8 warps, 16 (O_FAST: 8) tile elements per thread: with 4 warps, or 128-output tiles, the
+# 8 warps and at most 16 tile elements per thread (8 for the synthesis, whose 32 x 128 tile
+# spills when the rows are not a multiple of 16): with 4 warps, or 128-output tiles, the
 # unrolled taps' int64 index maps need more than 255 registers and spill on sm_90
 # (bench/gpu_resources.py)
 _GPU_META = {False: {"BLOCK_O": 32, "BLOCK_R": 128}, True: {"BLOCK_O": 64, "BLOCK_R": 32}}
+_GPU_META_SYNTHESIS = {False: {"BLOCK_O": 32, "BLOCK_R": 64}, True: {"BLOCK_O": 64, "BLOCK_R": 32}}
 _GPU_WARPS = 8
 _INTERP_META = {"BLOCK_O": 16, "BLOCK_R": 16}
 _ANALYSIS = LazyKernel(_analysis_kernel, do_not_specialize=["N"])
 _SYNTHESIS = LazyKernel(_synthesis_kernel, do_not_specialize=["L"])
 
 
-def _meta(o_fast: bool) -> dict:
+def _meta(o_fast: bool, synthesis: bool = False) -> dict:
     """Tile sizes; ``o_fast``: the transformed dim is contiguous (see the kernels)."""
     if interpreting():
         return dict(_INTERP_META, O_FAST=o_fast)
-    return dict(_GPU_META[o_fast], O_FAST=o_fast, num_warps=_GPU_WARPS)
+    tiles = (_GPU_META_SYNTHESIS if synthesis else _GPU_META)[o_fast]
+    return dict(tiles, O_FAST=o_fast, num_warps=_GPU_WARPS)
 
 
 def _mid(dtype: torch.dtype) -> torch.dtype:
@@ -240,7 +243,7 @@ def synthesis_launch(c: torch.Tensor, taps: torch.Tensor, dim: int, periodic: bo
     y3 = _bnr(y, dim)
     fp64 = c.dtype == torch.float64
     taps = taps.to(device=c.device, dtype=_mid(c.dtype)).contiguous()
-    meta = _meta(c_lo.stride(1) == 1)
+    meta = _meta(c_lo.stride(1) == 1, synthesis=True)
     nb, _, nr = y3.shape
     for b0 in range(0, nb, MAX_GRID_YZ):
         cb, yb = c_lo[b0:b0 + MAX_GRID_YZ], y3[b0:b0 + MAX_GRID_YZ]
