@@ -146,10 +146,28 @@ class Rescaling:
     target_stats: object = None
 
 
-def _std_mean(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    if t.numel() > 1:
+def std_mean(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""``(std, mean)`` of all of ``t`` (std Bessel-corrected; 0 for one element), as ``torch.std_mean``.
+
+    From two fast reductions, :math:`\bar x = \sum x / n` and :math:`q = \sum x^2`:
+    :math:`s^2 = (q - n \bar x^2) / (n - 1)`, which is exact to rounding while :math:`n \bar x^2 \le 10^{-3} q`
+    (the mean small next to the spread, as in weight matrices); otherwise the two-pass
+    :math:`\sum (x - \bar x)^2 / (n - 1)`, which has no cancellation."""
+    n = t.numel()
+    if n < 2:
+        return t.new_zeros(()), t.reshape(()).clone()
+    if not t.is_contiguous():
         return torch.std_mean(t)
-    return t.new_zeros(()), t.reshape(()).clone()
+    v = t.view(-1)
+    mean = v.sum() / n
+    q = torch.dot(v, v)
+    m2 = float(mean) ** 2 * n
+    if m2 <= 1e-3 * float(q):
+        var = (q - m2) / (n - 1)
+    else:
+        d = v - mean
+        var = torch.dot(d, d) / (n - 1)
+    return var.clamp_min(0).sqrt(), mean
 
 
 def _move_dense(t: torch.Tensor, a: torch.Tensor, dim: int) -> torch.Tensor:
@@ -194,7 +212,7 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[t
         part = x[start:start + step_rows]
         if rescaling.standardise:
             for w in part:
-                sd, mu = _std_mean(w)
+                sd, mu = std_mean(w)
                 w.sub_(mu).div_(sd + STD_EPS)
                 means.append(mu)
                 stds.append(sd)
@@ -244,7 +262,7 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[t
 def _rescale_layer(y: torch.Tensor, j: int, rescaling: Rescaling, means, stds) -> torch.Tensor:
     a, b = 1.0, 0.0
     if rescaling.restandardise:
-        sd, mu = _std_mean(y)
+        sd, mu = std_mean(y)
         a = 1.0 / (sd + STD_EPS)
         b = -mu * a
     if rescaling.target_stats is not None:
