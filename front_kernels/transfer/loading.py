@@ -389,8 +389,7 @@ def _model_store(config, origin: str, max_memory, paths=(), seed: int = 0, like=
         note = (f"target {origin} names no architecture: built as {archs[0]}, the source's "
                 f"(same model type {config.model_type!r})")
     check_config_target(config, origin, max_memory)
-    from .preflight import _no_init
-    with torch.random.fork_rng(devices=[]), _no_init():
+    with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         module = build_model(config, origin, parameters_on_meta=True)
     init = _SeededInit(module, seed)
