@@ -1,14 +1,15 @@
 r"""BoT transfer of one group (METHODS.md section 2).
 
 A repeated group, stacked to ``(L, *signal)``, is resized as one separable
-signal to ``(L', *signal')`` with the wavelet resampling matrices of
+signal to ``(L', *signal')`` with the wavelet resampling of
 :func:`front_kernels.resize` (``method='dwt'``): per axis a ``j``-level DWT
 keeping the approximation band (shrink) or a ``j``-level inverse DWT with
-zero details (growth), ``j = log2`` of the ratio; a non-dyadic remainder is
-finished per ``non_dyadic``. The signal axes are resized layer by layer
-(:func:`front_kernels.resize` over the trailing dims), then the depth axis by
-one ``(L', L)`` matrix product, one target layer at a time. A group of one
-resizes its signal axes only. Rescaling: see
+zero details (growth), ``j = floor(|log2|)`` of the ratio; a non-dyadic
+remainder is finished per ``non_dyadic`` (a DCT resize, or truncation /
+periodic extension). The whole group is one :mod:`.chain`: the depth axis is
+the ``(L', L)`` matrix of the same resampling, the signal axes run as wavelet
+steps (and a spectral finish) on the CPU, as dense matrices on a GPU. A group
+of one resizes its signal axes only. Rescaling: see
 :class:`~front_kernels.transfer.options.BotOptions`.
 """
 from __future__ import annotations
@@ -17,17 +18,9 @@ import math
 
 import torch
 
-from .front import layer_chunks, restandardise_, standardise_layers_
+from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group
 from .options import BotOptions
 from .shapes import signal_shape
-
-
-def _resize():
-    try:
-        from ..transforms import resize
-    except ImportError as exc:
-        raise RuntimeError("method='bot' needs front_kernels.resize, which this installation lacks") from exc
-    return resize
 
 
 def interpolated_stats(values: torch.Tensor, L_target: int) -> torch.Tensor:
@@ -43,43 +36,57 @@ def interpolated_stats(values: torch.Tensor, L_target: int) -> torch.Tensor:
     return values[lo] * (1 - t) + values[hi] * t
 
 
+def wavelet_axis(n: int, m: int, rescale: str, wavelet: str, mode: str, non_dyadic: str):
+    """The map of one axis ``n -> m``, equal to ``resample_matrix(n, m, 'dwt', ...)`` of
+    :mod:`front_kernels.transforms.resampling` (``rescale``: ``'amplitude'`` or ``'reference'``)."""
+    if n == m:
+        return None
+    grow = m > n
+    levels = int(math.floor(abs(math.log2(m / n)) + 1e-12))
+    scale = 2.0 ** ((levels if grow else -levels) / 2) if rescale == "amplitude" else 1.0
+    probe = WaveletSteps(n, n, wavelet, mode, grow, levels)
+    mid = probe.step(torch.zeros(1, n, dtype=torch.float64), 1).shape[1]
+    finish = None
+    if mid != m:
+        if non_dyadic == "dct":
+            finish = Spectral(mid, m, min(mid, m), math.sqrt(m / mid) if rescale == "amplitude" else 1.0)
+        else:
+            finish = Dense(torch.eye(mid, dtype=torch.float64)[torch.arange(m) % mid])
+    if levels == 0:
+        return finish
+    return WaveletSteps(n, mid, wavelet, mode, grow, levels, scale, finish)
+
+
 def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
               repeated: bool) -> list[torch.Tensor]:
     """BoT of one group: the stacked source layers ``x`` (``(L, *shape)``, floating; overwritten)
     -> ``len(target_shapes)`` separate tensors of ``x``'s dtype; ``x`` may be a callable returning
     the stack, as in :func:`.front.front_group`."""
-    from ..transforms.resampling import resample_matrices
-    resize = _resize()
+    from ..transforms.resampling import resample_matrix
+    from ..wavelets import get_wavelet
     x = x() if callable(x) else x
     L, L_t = x.shape[0], len(target_shapes)
     sig_s = signal_shape(x.shape[1:])
     sig_t = signal_shape(target_shapes[0])
-    z = x.reshape((L,) + sig_s)
     std = options.rescale == "std"
     rescale = "amplitude" if std else options.rescale
-    kw = dict(method="dwt", rescale=rescale, wavelet=options.wavelet, mode=options.mode,
-              non_dyadic=options.non_dyadic)
-    if std:
-        means, stds = standardise_layers_(z)
-        means = interpolated_stats(torch.stack(means), L_t)
-        stds = interpolated_stats(torch.stack(stds), L_t)
-    parts = layer_chunks(L, max(math.prod(sig_s), math.prod(sig_t)))
+    wavelet = get_wavelet(options.wavelet).name
+    maps = [wavelet_axis(n, m, rescale, wavelet, options.mode, options.non_dyadic) for n, m in zip(sig_s, sig_t)]
+    depth = None
     if repeated and L != L_t:
-        w = z.new_empty((L,) + sig_t)
-        for part in parts:
-            w[part] = resize(z[part], sig_t, **kw)
-        del z, x
-        (a,) = resample_matrices((L,), (L_t,), "dwt", rescale, options.wavelet, options.mode,
-                                 options.non_dyadic, w.dtype, w.device)
-        out = [torch.tensordot(a[j], w, dims=1) for j in range(L_t)]
-        del w
-    else:
-        out = []
-        for part in parts:
-            block = resize(z[part], sig_t, **kw)
-            out.extend(block.unbind(0) if block.shape[0] == 1 else [b.clone() for b in block.unbind(0)])
-        del z, x
-    if std:
-        for j, y in enumerate(out):
-            restandardise_(y).mul_(stds[j]).add_(means[j])
+        depth = Dense(resample_matrix(L, L_t, "dwt", rescale, wavelet, options.mode, options.non_dyadic))
+    elif L != L_t:
+        raise ValueError(f"group {key!r}: {L} source layers and {L_t} target layers, but it has no layer index")
+    stats = {}
+
+    def target_stats(j, means, stds):
+        if not stats:
+            stats["mean"] = interpolated_stats(torch.stack(means), L_t)
+            stats["std"] = interpolated_stats(torch.stack(stds), L_t)
+        return stats["mean"][j], stats["std"][j]
+
+    rescaling = Rescaling(standardise=std, restandardise=std, target_stats=target_stats if std else None)
+    stack = [x.reshape((L,) + sig_s)]
+    del x
+    out = run_group(stack, depth, maps, rescaling)
     return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]

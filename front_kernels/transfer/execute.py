@@ -29,6 +29,7 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
     ``'tie'`` group itself returns nothing.
     """
     read = read or (lambda store, name: store.get(name))
+    read_into = getattr(read, "into", None) or (lambda store, name, out: store.read_into(name, out))
     if g.action == TIE:
         return {}  # written by the group of the parameter it is tied to
     if not g.computes:
@@ -36,8 +37,12 @@ def group_result(g, options, source: TensorStore, target: TensorStore, *, read=N
                 for n in g.target_names for t in [read(target, n)]}
     shape = tuple(source.shapes[g.source_names[0]])
     cdt = compute_dtype_of(source.dtypes[n] for n in g.source_names)
+    def into(name, out):  # a layer of the stack's dtype and shape is read straight into its slot
+        return source.dtypes[name] == out.dtype and tuple(source.shapes[name]) == tuple(out.shape) and \
+            read_into(source, name, out)
+
     def load(shape=shape):
-        return read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device)
+        return read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device, read_into=into)
 
     t_shape = g.target_shape
     if g.common is not None:  # an unordered axis changes size: transfer the common entries only

@@ -28,12 +28,10 @@ import math
 
 import torch
 
-CHUNK_NUMEL = 1 << 18  # layers transformed per call: at most this many elements (1 MiB in float32)
-
-from ..transforms import dctn, idctn
+from .chain import Dense, Rescaling, Spectral, run_group, truncate_or_pad
 from .depth import depth_matrix, map_depth
 from .options import FrontOptions
-from .shapes import fit, mlp_hidden_axis, signal_shape
+from .shapes import mlp_hidden_axis, signal_shape
 
 
 def standardise(w: torch.Tensor) -> tuple[torch.Tensor, float, float]:
@@ -43,89 +41,6 @@ def standardise(w: torch.Tensor) -> tuple[torch.Tensor, float, float]:
     return (w - mean) / (std + 1e-8), mean, std
 
 
-def standardise_layers_(x: torch.Tensor) -> tuple[list, list]:
-    """Standardise every ``x[l]`` in place (as :func:`standardise`); returns the per-layer means and stds."""
-    means, stds = [], []
-    for w in x:
-        mean = w.mean()
-        std = w.std() if w.numel() > 1 else w.new_zeros(())
-        w.sub_(mean).div_(std + 1e-8)
-        means.append(mean)
-        stds.append(std)
-    return means, stds
-
-
-def restandardise_(y: torch.Tensor) -> torch.Tensor:
-    """``y`` to zero mean and unit std in place (std unbiased; 0 for one element)."""
-    mean = y.mean()
-    std = y.std() if y.numel() > 1 else torch.zeros_like(mean)
-    return y.sub_(mean).div_(std + 1e-8)
-
-
-def layer_chunks(n_layers: int, layer_numel: int, budget: int = CHUNK_NUMEL) -> list[slice]:
-    """Consecutive layer ranges of at most ``budget`` elements (at least one layer each)."""
-    step = max(1, budget // max(1, layer_numel))
-    return [slice(i, min(i + step, n_layers)) for i in range(0, n_layers, step)]
-
-
-def _by_passes(n_layers: int, sig, axes) -> bool:
-    """Transform each layer axis by axis in chunks: a 2-D layer too large for the group to absorb the
-    workspace of a whole-layer 2-D transform (about three layers' worth)."""
-    return len(sig) == 2 and len(axes) > 0 and n_layers < 4 and math.prod(sig) > CHUNK_NUMEL
-
-
-def _pass(t: torch.Tensor, axis: int, fn, out_len: int) -> torch.Tensor:
-    """``fn`` applied along ``axis`` of the 2-D ``t`` to blocks of whole lines, each result cut or
-    zero-padded to ``out_len``; one block of lines (about :data:`CHUNK_NUMEL` elements) at a time."""
-    other = 1 - axis
-    shape = list(t.shape)
-    shape[axis] = out_len
-    out = t.new_empty(shape)
-    step = max(1, CHUNK_NUMEL // max(t.shape[axis], out_len))
-    for start in range(0, t.shape[other], step):
-        part = slice(start, start + step)
-        index = (part, slice(None)) if other == 0 else (slice(None), part)
-        out[index] = fit(fn(t[index]), axis, out_len)
-    return out
-
-
-def _forward_by_passes(z: torch.Tensor, axes, rescale: str, crop) -> torch.Tensor:
-    """The cropped coefficients of one 2-D layer, one 1-D DCT pass per axis (last axis first)."""
-    t = z
-    for a in sorted(axes, reverse=True):
-        t = _pass(t, a, lambda u, a=a: spectral_forward(u, (a,), rescale), crop[a])
-    for a in range(2):
-        t = fit(t, a, crop[a])
-    return t
-
-
-def _inverse_by_passes(c: torch.Tensor, axes, rescale: str, sig_t) -> torch.Tensor:
-    """One 2-D target layer from its coefficients ``c``, one zero-padded 1-D inverse DCT pass per axis."""
-    t = c
-    for a in range(2):
-        if a not in axes:
-            t = fit(t, a, sig_t[a])
-    for a in sorted(axes):
-        t = _pass(t, a, lambda u, a=a: spectral_inverse(fit(u, a, sig_t[a]), (a,), rescale), sig_t[a])
-    return t
-
-
-def spectral_forward(z: torch.Tensor, dims, rescale: str) -> torch.Tensor:
-    if not dims:
-        return z
-    if rescale == "reference":
-        return dctn(z, dim=dims, norm=None) / 2 ** len(dims)
-    return dctn(z, dim=dims, norm="ortho")
-
-
-def spectral_inverse(c: torch.Tensor, dims, rescale: str) -> torch.Tensor:
-    if not dims:
-        return c
-    if rescale == "reference":
-        return idctn(c * 2 ** len(dims), dim=dims, norm=None)
-    return idctn(c, dim=dims, norm="ortho")
-
-
 def transformed_axes(name: str, ndim: int, options: FrontOptions) -> tuple[int, ...]:
     """Signal axes (0-based, of the signal view) that the per-tensor DCT acts on."""
     if options.mlp_dct == "1d" and ndim == 2:
@@ -133,6 +48,38 @@ def transformed_axes(name: str, ndim: int, options: FrontOptions) -> tuple[int, 
         if axis is not None:
             return (axis,)
     return tuple(range(ndim))
+
+
+def axis_maps(sig_s, sig_t, axes, keep, rescale: str, crop_to_target: bool = True) -> list:
+    """The :mod:`.chain` map of every signal axis: :class:`~.chain.Spectral` for a transformed axis (keep
+    ``min(keep, m)`` coefficients, or ``keep`` with ``crop_to_target=False``), truncation / zero-padding
+    for an untransformed axis that changes size, else the identity."""
+    maps = []
+    for a, (n, m) in enumerate(zip(sig_s, sig_t)):
+        if a not in axes:
+            maps.append(truncate_or_pad(n, m))
+            continue
+        k = min(keep[a], m) if crop_to_target else keep[a]
+        scale = {"reference": math.sqrt(n / m), "amplitude": math.sqrt(m / n)}.get(rescale, 1.0)
+        maps.append(Spectral(n, m, k, scale))
+    return maps
+
+
+def _unnormalised(n: int, k: int) -> torch.Tensor:
+    r"""Factors from the first ``k`` orthonormal DCT-II coefficients of a length-``n`` axis to those of
+    ``dct(x, norm=None) / 2`` (METHODS 1.5): :math:`\sqrt{n}` for the first, :math:`\sqrt{n/2}` after."""
+    v = torch.full((k,), math.sqrt(n / 2), dtype=torch.float64)
+    v[0] = math.sqrt(n)
+    return v
+
+
+def _weighted(c: torch.Tensor, axes, factors) -> torch.Tensor:
+    """``c`` (``(L, *coefficients)``) times ``factors(a, length)`` along every transformed axis ``a``."""
+    for a in axes:
+        shape = [1] * c.ndim
+        shape[a + 1] = c.shape[a + 1]
+        c = c * factors(a, c.shape[a + 1]).to(c.dtype).view(shape)
+    return c
 
 
 def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions, *,
@@ -146,9 +93,10 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     A group of one (``L == len(target_shapes) == 1``) skips the depth step.
     ``ordered``: the signal axes that may be transformed (``None``: all); the
     others (unordered axes of :mod:`.kinds`, of equal size here) are left as they are.
-    Memory: ``x``, the kept coefficients of every layer and the outputs, plus the
-    workspace of one chunk of layers (:data:`CHUNK_NUMEL`); the depth map of the
-    ``zero`` and ``consistence`` modes is one small ``(L', L)`` matrix product.
+    The group runs as one :mod:`.chain` of per-axis maps (depth modes ``zero`` and
+    ``consistence``: the ``(L', L)`` matrix :func:`.depth.depth_matrix`; ``random``:
+    :func:`.depth.map_depth` on the kept coefficients). Memory: ``x``, the kept
+    coefficients of every layer and the outputs, plus one chunk's workspace.
     """
     x = x() if callable(x) else x
     L, L_t = x.shape[0], len(target_shapes)
@@ -159,52 +107,30 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     # An axis whose size is unchanged and fully kept round-trips exactly: it is not transformed.
     axes = tuple(a for a in transformed_axes(key, nd, options) if not (sig_s[a] == sig_t[a] == keep[a])
                  and (ordered is None or a in ordered))
-    dims = tuple(a + 1 for a in axes)
     depth = L != L_t or (options.select_n is not None and options.select_n < L)
-    # Coefficients past the target size are dropped by the final crop; the random depth mode draws its
-    # fill from the statistics of the whole kept block, so it keeps them until after the depth map.
-    keep = {a: keep[a] if ordered is None or a in ordered else sig_s[a] for a in range(nd)}
-    crop = {a: keep[a] if a in axes else sig_s[a] for a in range(nd)}
-    if not (depth and options.depth_mode == "random"):
-        crop = {a: min(n, sig_t[a]) for a, n in crop.items()}
-
-    means, stds = standardise_layers_(x)
-    z = x.reshape((L,) + sig_s)
-    c = z.new_empty((L,) + tuple(crop[a] for a in range(nd)))
-    if _by_passes(L, sig_s, axes):
-        for l in range(L):
-            c[l] = _forward_by_passes(z[l], axes, options.rescale, crop)
-    else:
-        for part in layer_chunks(L, math.prod(sig_s)):
-            block = spectral_forward(z[part], dims, options.rescale)
-            c[part] = block[(slice(None),) + tuple(slice(0, crop[a]) for a in range(nd))]
-            del block
-    del z, x
-
-    if depth:
-        if options.depth_mode == "random":
+    random_depth = depth and options.depth_mode == "random"
+    # The random depth mode draws its fill from the statistics of the whole kept block, so it keeps the
+    # coefficients past the target size until after the depth map.
+    reference_random = random_depth and options.rescale == "reference"
+    maps = axis_maps(sig_s, sig_t, axes, keep, "std" if reference_random else options.rescale,
+                     crop_to_target=not random_depth)
+    if not depth:
+        depth_map = None
+    elif random_depth:
+        def depth_map(c):
+            if reference_random:  # the fill's statistics are those of the un-normalised coefficients of 1.5
+                c = _weighted(c, axes, lambda a, k: _unnormalised(sig_s[a], k))
             c = map_depth(c, L_t, mode="random", band=options.depth_band, select_n=options.select_n,
                           rescale=options.rescale, generator=generator)
-        else:
-            m = depth_matrix(L, L_t, mode=options.depth_mode, band=options.depth_band, select_n=options.select_n,
-                             rescale=options.rescale).to(c.dtype)
-            c = torch.tensordot(m.to(c.device), c, dims=1)
-
-    scale = math.sqrt(math.prod(sig_t[a] / sig_s[a] for a in axes)) if options.rescale == "amplitude" else 1.0
-    out = []
-    by_passes = _by_passes(L_t, sig_t, axes)
-    for j in range(L_t):
-        cj = c[j] * scale if scale != 1.0 else c[j]
-        if by_passes:
-            y = _inverse_by_passes(cj, axes, options.rescale, sig_t)
-        else:
-            for a in range(nd):
-                cj = fit(cj, a, sig_t[a])
-            y = spectral_inverse(cj, axes, options.rescale)
-        if y.untyped_storage().data_ptr() == c.untyped_storage().data_ptr():
-            y = y.clone(memory_format=torch.contiguous_format)  # every output owns its memory
-        if options.rescale == "std":
-            restandardise_(y)
-        l = min(j, L - 1)
-        out.append(y.mul_(stds[l]).add_(means[l]).reshape(tuple(target_shapes[j])))
-    return out
+            if reference_random:
+                c = _weighted(c, axes, lambda a, k: 1.0 / _unnormalised(sig_t[a], k))
+            return c
+    else:
+        depth_map = Dense(depth_matrix(L, L_t, mode=options.depth_mode, band=options.depth_band,
+                                       select_n=options.select_n, rescale=options.rescale))
+    rescaling = Rescaling(standardise=True, restandardise=options.rescale == "std",
+                          target_stats=lambda j, means, stds: (means[min(j, L - 1)], stds[min(j, L - 1)]))
+    stack = [x.reshape((L,) + sig_s)]
+    del x
+    out = run_group(stack, depth_map, maps, rescaling)
+    return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]

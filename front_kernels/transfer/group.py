@@ -36,8 +36,15 @@ def check_member(name: str, w, shape0) -> None:
                          f"{tuple(w.shape)}, the first layer {tuple(shape0)}")
     if w.numel() == 0:
         raise ValueError(f"source tensor {name!r} is empty")
-    if not torch.isfinite(w).all():
+    if not all_finite(w):
         raise ValueError(f"source tensor {name!r} holds non-finite values (nan or inf)")
+
+
+def all_finite(w: torch.Tensor) -> bool:
+    """No nan or inf in ``w``: a finite sum proves it in one pass (nan and inf reach the sum); only a
+    non-finite sum, which an overflow can also give, is settled element by element."""
+    total = w.sum(dtype=torch.float64 if w.dtype == torch.float64 else torch.float32)
+    return bool(torch.isfinite(total)) or bool(torch.isfinite(w).all())
 
 
 def check_targets(key: str, source_shape, target_shapes) -> None:
@@ -72,12 +79,17 @@ def compute_dtype_of(dtypes) -> torch.dtype:
     return torch.float64 if any(d == torch.float64 for d in dtypes) else torch.float32
 
 
-def read_stack(read, names, shape, dtype: torch.dtype, device=None) -> torch.Tensor:
+def read_stack(read, names, shape, dtype: torch.dtype, device=None, read_into=None) -> torch.Tensor:
     """``(L, *shape)`` tensor of ``dtype`` holding ``read(name)`` for every name, one layer in memory at a time
     besides the stack; every layer is checked (:func:`check_member`). ``device``: where the stack lives
-    (default: the first layer's device)."""
-    x = None
+    (default: the first layer's device). ``read_into(name, out)``: reads a layer straight into its slot of a
+    CPU stack and returns ``True``, or returns ``False`` (then ``read`` is used)."""
+    direct = read_into is not None and (device is None or torch.device(device).type == "cpu")
+    x = torch.empty((len(names),) + tuple(shape), dtype=dtype) if direct else None
     for i, n in enumerate(names):
+        if direct and read_into(n, x[i]):
+            check_member(n, x[i], shape)
+            continue
         w = read(n)
         check_member(n, w, shape)
         if x is None:

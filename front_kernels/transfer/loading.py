@@ -54,10 +54,11 @@ class TensorStore:
     opening, for the report).
     """
 
-    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None, paths=(), ties=()):
+    def __init__(self, shapes, dtypes, getter, origin: str, config=None, files=None, paths=(), ties=(), into=None):
         self.shapes = dict(shapes)
         self.dtypes = dict(dtypes)
         self._getter = getter
+        self._into = into  # (name, out) -> bool: read straight into out, where the format allows
         self.origin = origin
         self.config = config
         self.files = files or {}
@@ -87,6 +88,19 @@ class TensorStore:
             where = self.files.get(name, self.origin)
             raise CheckpointError(f"cannot read tensor {name!r} from {where}: {exc}") from exc
 
+    def read_into(self, name: str, out: torch.Tensor) -> bool:
+        """Read ``name`` straight into ``out`` (a contiguous CPU tensor of its dtype and size) when the
+        format allows (safetensors files); ``False`` when it does not, and nothing was read."""
+        if self._into is None or name not in self.shapes:
+            return False
+        try:
+            return bool(self._into(name, out))
+        except CheckpointError:
+            raise
+        except Exception as exc:
+            raise CheckpointError(f"cannot read tensor {name!r} from {self.files.get(name, self.origin)}: "
+                                  f"{exc}") from exc
+
     def nbytes(self, name: str) -> int:
         return self.shapes[name].numel() * torch.empty((), dtype=self.dtypes[name]).element_size()
 
@@ -103,7 +117,8 @@ class TensorStore:
                            {mapping.get(n, n): d for n, d in self.dtypes.items()},
                            lambda name: self.get(back[name]), self.origin, self.config,
                            {mapping.get(n, n): f for n, f in self.files.items()}, self.paths,
-                           [[mapping.get(n, n) for n in t] for t in self.ties])
+                           [[mapping.get(n, n) for n in t] for t in self.ties],
+                           into=lambda name, out: self.read_into(back[name], out))
         view.notes, view.built = self.notes + [note], self.built
         return view
 
@@ -190,9 +205,12 @@ def _safetensors_store(files: list[Path], origin: str, config=None, paths=()) ->
 
     def getter(name):
         return read_tensor(where[name], entries[name])
+    def into(name, out):
+        read_tensor(where[name], entries[name], out)
+        return True
 
     return TensorStore(shapes, dtypes, getter, origin, config, files={k: str(v) for k, v in where.items()},
-                       paths=paths or files)
+                       paths=paths or files, into=into)
 
 
 def _torch_store(path: Path, config=None, paths=(), max_bytes: int | None = None) -> TensorStore:

@@ -94,6 +94,19 @@ def _config_keys_for(config, shape) -> str:
     return f", set by {', '.join(keys)}" if keys else ""
 
 
+def _no_init():
+    """transformers' switch that skips the weight init of a model being built (nothing to fill on meta)."""
+    import contextlib
+    try:
+        from transformers.initialization import no_init_weights
+    except ImportError:
+        try:
+            from transformers.modeling_utils import no_init_weights
+        except ImportError:
+            return contextlib.nullcontext()
+    return no_init_weights()
+
+
 def check_config_target(config, origin: str, max_memory=None) -> int:
     """Size the model ``config`` describes on the meta device; raise :class:`MemoryBudgetError` when its
     bytes exceed the budget. Returns the bytes.
@@ -106,7 +119,7 @@ def check_config_target(config, origin: str, max_memory=None) -> int:
         if key in REPEAT_KEYS and isinstance(value, int) and not isinstance(value, bool) and value > MAX_REPEATS:
             raise MemoryBudgetError(f"target {origin}: {key}={value} asks for more than {MAX_REPEATS} "
                                     f"repeated modules; refused before building anything")
-    with torch.device("meta"):
+    with torch.device("meta"), _no_init():
         module = build_model(config, origin)
     total, largest = 0, None
     for name, t in module.state_dict().items():

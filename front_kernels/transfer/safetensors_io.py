@@ -130,9 +130,16 @@ def _bytes_view(t: torch.Tensor):
     return flat.numpy()
 
 
-def read_tensor(path, entry: Entry) -> torch.Tensor:
-    """The tensor ``entry`` of file ``path``, read into freshly allocated memory."""
-    t = torch.empty(entry.shape, dtype=entry.dtype)
+def read_tensor(path, entry: Entry, out: torch.Tensor | None = None) -> torch.Tensor:
+    """The tensor ``entry`` of file ``path``, read into freshly allocated memory, or into ``out`` (a
+    contiguous CPU tensor of the entry's dtype and number of elements, returned viewed as its shape)."""
+    if out is None:
+        t = torch.empty(entry.shape, dtype=entry.dtype)
+    else:
+        if out.dtype != entry.dtype or out.numel() != math.prod(entry.shape) or not out.is_contiguous() \
+                or out.device.type != "cpu":
+            raise ValueError("read_tensor: out must be a contiguous CPU tensor of the entry's dtype and size")
+        t = out.view(entry.shape)
     view = memoryview(_bytes_view(t))
     try:
         with open(path, "rb", buffering=0) as fh:

@@ -1,0 +1,302 @@
+r"""One group of a transfer as one chain of per-axis linear maps.
+
+FRONT (depth modes ``zero`` / ``consistence``) and BoT are, for a group of
+``L`` stacked source layers ``Z`` (standardised per layer where the method
+says so) and ``L'`` target layers, one separable linear map
+
+.. math:: Y = (D \otimes A_1 \otimes \dots \otimes A_k)\, Z,
+
+``D`` the ``(L', L)`` depth matrix and ``A_i`` the ``(m_i, n_i)`` map of signal
+axis ``i``, followed per target layer by the method's rescaling (re-standardise
+and / or the affine map back to a source layer's mean and std). This is the
+fused op of :func:`front_kernels.resize` and of its Triton and CUDA kernels
+(one dense matrix per axis), which runs the chain on a GPU: :func:`run_dense`.
+
+On the CPU a long axis is not multiplied by a dense matrix: each axis map is
+one of
+
+* :class:`Spectral` — ``scale * C_m[:k]^T C_n[:k]`` (orthonormal DCT-II
+  :math:`C`): forward DCT, keep the first ``k`` coefficients, zero-pad to
+  ``m``, inverse DCT; every spectral axis of a group is transformed in one
+  ``dctn`` / ``idctn`` over those axes;
+* :class:`WaveletSteps` — ``levels`` single-level DWT steps keeping the
+  approximation band (shrink) or inverse steps with zero details (growth),
+  times ``scale``, then the map that finishes the remaining ratio;
+* :class:`Dense` — a small matrix product along the axis: the depth map, a
+  truncation / zero-padding, and every map of an axis shorter than
+  :data:`DENSE_BELOW` (the crossover below which a dense product beats the
+  FFT, measured by ``bench/bench_transfer.py --crossover``).
+
+:func:`run_spectral` applies them in one pass over the layers: wavelet steps and
+the forward transform per chunk of layers (keeping only the kept
+coefficients), the depth matrix and the other dense maps on the coefficients,
+then zero-padding, the inverse transform and the rescaling one target layer
+at a time. Every map's dense matrix (:meth:`matrix`) is what the CPU path
+computes, so both paths give the same numbers (to rounding).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..transforms import dctn, idctn
+
+# Axes shorter than this (min of input and output length) are multiplied by a dense matrix instead of
+# transformed by an FFT; from bench/results/transfer_cpu_2core.md (the crossover table).
+DENSE_BELOW = 64
+CHUNK_NUMEL = 1 << 18  # elements of source layers transformed per call (1 MiB in float32)
+STD_EPS = 1e-8
+
+
+@dataclass(frozen=True)
+class Dense:
+    """``y = a @ x`` along the axis; ``a`` is a float64 ``(m, n)`` CPU matrix."""
+
+    a: torch.Tensor
+
+    @property
+    def n(self) -> int:
+        return self.a.shape[1]
+
+    @property
+    def m(self) -> int:
+        return self.a.shape[0]
+
+    def matrix(self) -> torch.Tensor:
+        return self.a
+
+
+@dataclass(frozen=True)
+class Spectral:
+    r"""``y = scale * C_m[:k]^T C_n[:k] x``: orthonormal DCT, keep ``k``, zero-pad to ``m``, inverse DCT."""
+
+    n: int
+    m: int
+    k: int
+    scale: float = 1.0
+
+    def matrix(self) -> torch.Tensor:
+        from ..transforms.resampling import dct_matrix
+        return self.scale * (dct_matrix(self.m)[:self.k].T @ dct_matrix(self.n)[:self.k])
+
+
+@dataclass(frozen=True)
+class WaveletSteps:
+    """``levels`` DWT steps (approximation band kept; ``grow``: inverse steps with zero details) times
+    ``scale``, then ``finish`` (length ``mid -> m``, or ``None`` when the steps end at ``m``)."""
+
+    n: int
+    mid: int
+    wavelet: str
+    mode: str
+    grow: bool
+    levels: int
+    scale: float = 1.0
+    finish: Dense | Spectral | None = None
+
+    @property
+    def m(self) -> int:
+        return self.finish.m if self.finish is not None else self.mid
+
+    def step(self, x: torch.Tensor, dim: int) -> torch.Tensor:
+        from ..transforms.wavelet import dwt, idwt
+        for _ in range(self.levels):
+            x = idwt(x, None, self.wavelet, mode=self.mode, axis=dim) if self.grow else \
+                dwt(x, self.wavelet, mode=self.mode, axis=dim)[0]
+        return x * self.scale if self.scale != 1.0 else x
+
+    def matrix(self) -> torch.Tensor:
+        a = self.step(torch.eye(self.n, dtype=torch.float64), 0)
+        return self.finish.matrix() @ a if self.finish is not None else a
+
+
+AxisMap = Dense | Spectral | WaveletSteps | None  # None: the identity
+
+
+def dense_if_short(amap: AxisMap) -> AxisMap:
+    """``amap`` as a :class:`Dense` matrix when its axis is shorter than :data:`DENSE_BELOW` (a spectral map
+    that keeps more coefficients than it outputs, for a non-linear depth map, stays as it is)."""
+    if amap is None or isinstance(amap, Dense) or min(amap.n, amap.m) >= DENSE_BELOW:
+        return amap
+    if isinstance(amap, Spectral) and amap.k > amap.m:
+        return amap
+    return Dense(amap.matrix())
+
+
+def truncate_or_pad(n: int, m: int) -> Dense | None:
+    """Keep the first ``m`` of ``n`` entries, or append ``m - n`` zeros."""
+    return None if n == m else Dense(torch.eye(m, n, dtype=torch.float64))
+
+
+@dataclass
+class Rescaling:
+    """What happens around the linear chain.
+
+    ``standardise``: every source layer ``l`` becomes ``(W_l - mu_l) / (sigma_l + 1e-8)`` first;
+    ``restandardise``: every target layer ``Y_j`` becomes ``(Y_j - mean) / (std + 1e-8)``;
+    ``target_stats(j, means, stds)``: the ``(mu, sigma)`` that target layer ``j`` is mapped back to,
+    ``Y_j sigma + mu`` (``None``: no affine map). Stds are Bessel-corrected (0 for one element).
+    """
+
+    standardise: bool
+    restandardise: bool
+    target_stats: object = None
+
+
+def std_mean(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""``(std, mean)`` of all of ``t`` (std Bessel-corrected; 0 for one element), as ``torch.std_mean``.
+
+    From two fast reductions, :math:`\bar x = \sum x / n` and :math:`q = \sum x^2`:
+    :math:`s^2 = (q - n \bar x^2) / (n - 1)`, which is exact to rounding while :math:`n \bar x^2 \le 10^{-3} q`
+    (the mean small next to the spread, as in weight matrices); otherwise the two-pass
+    :math:`\sum (x - \bar x)^2 / (n - 1)`, which has no cancellation."""
+    n = t.numel()
+    if n < 2:
+        return t.new_zeros(()), t.reshape(()).clone()
+    if not t.is_contiguous():
+        return torch.std_mean(t)
+    v = t.view(-1)
+    mean = v.sum() / n
+    q = torch.dot(v, v)
+    m2 = float(mean) ** 2 * n
+    if m2 <= 1e-3 * float(q):
+        var = (q - m2) / (n - 1)
+    else:
+        d = v - mean
+        var = torch.dot(d, d) / (n - 1)
+    return var.clamp_min(0).sqrt(), mean
+
+
+def _move_dense(t: torch.Tensor, a: torch.Tensor, dim: int) -> torch.Tensor:
+    a = a.to(dtype=t.dtype, device=t.device)
+    if dim == t.ndim - 1:
+        return t @ a.T
+    return torch.tensordot(a, t, dims=([1], [dim])).movedim(0, dim)
+
+
+def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[torch.Tensor]:
+    """The chain on ``x = stack.pop()`` (``(L, *signal)``, float32 / float64, overwritten; handed over in a
+    one-element list so that it is freed as soon as the forward transforms are done): ``L'`` target layers.
+
+    ``depth``: the ``(L', L)`` map (``None``: ``L' = L``, identity), or a callable taking the ``(L, ...)``
+    kept coefficients to ``(L', ...)`` (a depth map that is not linear); ``axes``: one :data:`AxisMap` per signal
+    axis. Memory: ``x``, the kept coefficients of every layer, the outputs, and one chunk's workspace.
+    """
+    x = stack.pop()
+    L = x.shape[0]
+    sig = tuple(x.shape[1:])
+    nd = len(sig)
+    if not callable(depth):  # a non-linear depth map needs every transformed axis in the coefficient domain
+        axes = [dense_if_short(a) for a in axes]
+    steps = [(i, a) for i, a in enumerate(axes) if isinstance(a, WaveletSteps)]
+    after = [a.finish if isinstance(a, WaveletSteps) else a for a in axes]  # the maps after the wavelet steps
+    spectral = [i for i, a in enumerate(after) if isinstance(a, Spectral)]
+    dense = [(i, a) for i, a in enumerate(after) if isinstance(a, Dense)]
+    mid = tuple(a.mid if isinstance(a, WaveletSteps) else n for a, n in zip(axes, sig))
+    kept = tuple(after[i].k if i in spectral else mid[i] for i in range(nd))
+    out_shape = tuple(sig[i] if a is None else a.m for i, a in enumerate(axes))
+    dims = tuple(i + 1 for i in spectral)
+    scale = math.prod(after[i].scale for i in spectral)
+
+    means, stds = [], []
+    # Without a depth map each layer's coefficients are a tensor of their own, freed once inverted.
+    per_layer = depth is None
+    c = [] if per_layer else None
+    shrink_dense = [(i, a) for i, a in dense if a.m < a.n]
+    grow_dense = [(i, a) for i, a in dense if a.m >= a.n]
+    step_rows = max(1, CHUNK_NUMEL // max(1, math.prod(sig), math.prod(mid)))
+    for start in range(0, L, step_rows):
+        part = x[start:start + step_rows]
+        if rescaling.standardise:
+            for w in part:
+                sd, mu = std_mean(w)
+                w.sub_(mu).div_(sd + STD_EPS)
+                means.append(mu)
+                stds.append(sd)
+        t = part
+        for i, a in steps:
+            t = a.step(t, i + 1)
+        for i, a in shrink_dense:
+            t = _move_dense(t, a.a, i + 1)
+        if spectral:
+            t = dctn(t, dim=dims, norm="ortho")
+            t = t[(slice(None),) + tuple(slice(0, kept[i]) if i in spectral else slice(None) for i in range(nd))]
+        if per_layer:
+            c.extend(u.clone(memory_format=torch.contiguous_format) for u in t)
+        else:
+            if c is None:
+                c = x.new_empty((L,) + tuple(t.shape[1:]))
+            c[start:start + step_rows] = t
+        del t, part
+    del x
+    if not per_layer:
+        if callable(depth):
+            c = depth(c)
+        else:
+            c = _move_dense(c, depth.a, 0)
+        c = list(c.unbind(0))
+    L_t = len(c)
+    inner = tuple(c[0].shape)
+    pads = []
+    for i in reversed(range(nd)):
+        grown = next((a.m for k, a in grow_dense if k == i), inner[i])
+        pads += [0, out_shape[i] - grown if i in spectral else 0]
+    out = []
+    for j in range(L_t):
+        y, c[j] = c[j], None
+        if scale != 1.0:
+            y = y * scale
+        for i, a in grow_dense:
+            y = _move_dense(y, a.a, i)
+        if spectral:
+            y = idctn(F.pad(y, pads) if any(pads) else y, dim=tuple(d - 1 for d in dims), norm="ortho")
+        elif y._base is not None:
+            y = y.clone(memory_format=torch.contiguous_format)  # every output owns its memory
+        out.append(_rescale_layer(y, j, rescaling, means, stds))
+    return out
+
+
+def _rescale_layer(y: torch.Tensor, j: int, rescaling: Rescaling, means, stds) -> torch.Tensor:
+    a, b = 1.0, 0.0
+    if rescaling.restandardise:
+        sd, mu = std_mean(y)
+        a = 1.0 / (sd + STD_EPS)
+        b = -mu * a
+    if rescaling.target_stats is not None:
+        mu_t, sd_t = rescaling.target_stats(j, means, stds)
+        a, b = a * sd_t, b * sd_t + mu_t
+    if isinstance(a, float) and a == 1.0 and isinstance(b, float) and b == 0.0:
+        return y
+    return y.mul_(a).add_(b)
+
+
+def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling,
+              backend: str | None = None) -> list[torch.Tensor]:
+    """The same chain as :func:`run_spectral` as one fused resize: the stack ``(L, *signal)`` times one dense
+    matrix per dim (``depth`` first) by the ``resize`` kernel of ``backend`` (default: the fastest for
+    ``x``'s device, the Triton or CUDA kernel on a GPU); the rescaling around it in torch ops."""
+    from .. import _dispatch
+    x = stack.pop()
+    L = x.shape[0]
+    means, stds = [], []
+    if rescaling.standardise:
+        sd, mu = torch.std_mean(x.reshape(L, -1), dim=1) if x[0].numel() > 1 else \
+            (x.new_zeros(L), x.reshape(L))
+        x = (x - mu.view((L,) + (1,) * (x.ndim - 1))) / (sd.view((L,) + (1,) * (x.ndim - 1)) + STD_EPS)
+        means, stds = list(mu.unbind(0)), list(sd.unbind(0))
+    mats = [None if depth is None else depth.a] + [None if a is None else a.matrix() for a in axes]
+    y = _dispatch.select("resize", x, backend).resize(
+        x, [None if m is None else m.to(device=x.device, dtype=x.dtype) for m in mats], False)
+    return [_rescale_layer(y[j], j, rescaling, means, stds) for j in range(y.shape[0])]
+
+
+def run_group(stack: list, depth, axes: list, rescaling: Rescaling) -> list[torch.Tensor]:
+    """The chain of one group (``stack``: a one-element list holding ``(L, *signal)``, emptied) where it runs
+    best: on a CUDA device with a linear depth map, one fused resize (:func:`run_dense`); otherwise
+    :func:`run_spectral` (its transforms on the stack's device)."""
+    if stack[0].is_cuda and not callable(depth):
+        return run_dense(stack, depth, axes, rescaling)
+    return run_spectral(stack, depth, axes, rescaling)
