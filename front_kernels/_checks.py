@@ -40,14 +40,14 @@ def normalize_dim(dim, ndim: int, name: str = "dim") -> int:
     return dim % ndim
 
 
-def normalize_dims(dims, ndim: int, name: str = "dim") -> tuple[int, ...]:
-    """Map a sequence of dims to unique non-negative ints, keeping their order."""
+def normalize_dims(dims, ndim: int, name: str = "dim", unique: bool = True) -> tuple[int, ...]:
+    """Map a sequence of dims to non-negative ints (unique unless ``unique=False``), keeping their order."""
     if isinstance(dims, numbers.Integral) and not isinstance(dims, bool):
         dims = (dims,)
     if not isinstance(dims, Iterable):
         raise TypeError(f"{name} must be an int or a sequence of ints, got {dims!r}")
     out = tuple(normalize_dim(d, ndim, name) for d in dims)
-    if len(set(out)) != len(out):
+    if unique and len(set(out)) != len(out):
         raise ValueError(f"{name}={tuple(dims)} repeats a dimension")
     if not out:
         raise ValueError(f"{name} must name at least one dimension")

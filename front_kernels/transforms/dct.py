@@ -99,7 +99,7 @@ def _nd_dims_and_sizes(x: torch.Tensor, s, axes):
         sizes = _int_list(s, "s")
         if dims is not None and len(dims) != len(sizes):
             raise ValueError(f"s has {len(sizes)} entries but {len(dims)} dims are transformed "
-                             f"(when given, dim / axes and s must have the same length)")
+                             f"(when given, axes and shape arguments have to be of the same length)")
         if dims is None:
             if len(sizes) > x.ndim:
                 raise ValueError(f"s has {len(sizes)} entries but x has only {x.ndim} dimensions")

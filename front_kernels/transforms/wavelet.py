@@ -78,19 +78,19 @@ def _axis(x: torch.Tensor, axis, dim) -> int:
     return normalize_dim(_pick(axis, dim, -1, "axis"), x.ndim, "axis")
 
 
-def _axes(x: torch.Tensor, axes, dim, default) -> tuple[int, ...]:
+def _axes(x: torch.Tensor, axes, dim, default, unique: bool = True) -> tuple[int, ...]:
     chosen = _pick(axes, dim, default, "axes")
     if chosen is None:
         chosen = tuple(range(x.ndim))
-    return normalize_dims(chosen, x.ndim, "axes")
+    return normalize_dims(chosen, x.ndim, "axes", unique=unique)
 
 
-def _axes2(x: torch.Tensor, axes, dim) -> tuple[int, int]:
+def _axes2(x: torch.Tensor, axes, dim, unique: bool = True) -> tuple[int, int]:
     """The two dims of a 2-D transform (pywt: a scalar ``axes`` is a ``TypeError``)."""
     chosen = _pick(axes, dim, (-2, -1), "axes")
     if isinstance(chosen, numbers.Integral):
         raise TypeError(f"axes must be a pair of dims, got {chosen!r}")
-    dims = normalize_dims(chosen, x.ndim, "axes")
+    dims = normalize_dims(chosen, x.ndim, "axes", unique=unique)
     if len(dims) != 2:
         raise ValueError(f"axes must name exactly 2 dims, got {tuple(chosen)}")
     return dims
@@ -122,8 +122,10 @@ def _per_axis(wavelet, mode, n: int) -> tuple[tuple[Wavelet, ...], tuple[str, ..
     return ws, ms
 
 
-def _uniform(ws, ms) -> bool:
-    return all(w == ws[0] for w in ws) and all(m == ms[0] for m in ms)
+def _uniform(ws, ms, dims=()) -> bool:
+    """One wavelet and one mode on every axis, and no axis twice: one backend call does it."""
+    return (all(w == ws[0] for w in ws) and all(m == ms[0] for m in ms)
+            and len(set(dims)) == len(dims))
 
 
 def _check_lengths(shape, axes, modes, name: str) -> None:
@@ -245,13 +247,13 @@ def _idwtn_per_axis(coeffs: dict, ws, ms, dims, backend) -> torch.Tensor:
 
 
 def _dwtn(data, ws, ms, dims, backend) -> dict:
-    if _uniform(ws, ms):
+    if _uniform(ws, ms, dims):
         return _run("dwtn", data, backend)(data, ws[0], ms[0], dims)
     return _dwtn_per_axis(data, ws, ms, dims, backend)
 
 
 def _idwtn(bands: dict, ref, ws, ms, dims, backend) -> torch.Tensor:
-    if _uniform(ws, ms):
+    if _uniform(ws, ms, dims):
         return _run("idwtn", ref, backend)(bands, ws[0], ms[0], dims)
     return _idwtn_per_axis(bands, ws, ms, dims, backend)
 
@@ -266,10 +268,11 @@ def dwtn(data: torch.Tensor, wavelet, mode="symmetric", axes=None, *, dim=None,
 
     Returns ``{key: band}`` for the ``2**len(axes)`` keys over ``'a'``/``'d'``;
     each band has ``data``'s shape with every axis in ``axes`` resized to
-    :func:`dwt_coeff_len`. ``wavelet`` and ``mode`` may be given per axis.
+    :func:`dwt_coeff_len`. ``wavelet`` and ``mode`` may be given per axis, and an axis may
+    appear twice (transformed twice, as pywt does).
     """
     check_float_tensor(data, "data")
-    dims = _axes(data, axes, dim, None)
+    dims = _axes(data, axes, dim, None, unique=False)
     ws, ms = _per_axis(wavelet, mode, len(dims))
     _check_lengths(data.shape, dims, ms, "data")
     return _dwtn(data, ws, ms, dims, backend)
@@ -295,7 +298,7 @@ def idwtn(coeffs: dict, wavelet, mode="symmetric", axes=None, *, dim=None,
     present = _check_bands(coeffs, "coeffs")
     ref = present[0]
     chosen = _pick(axes, dim, None, "axes")
-    dims = tuple(range(nd)) if chosen is None else normalize_dims(chosen, ref.ndim, "axes")
+    dims = tuple(range(nd)) if chosen is None else normalize_dims(chosen, ref.ndim, "axes", unique=False)
     if len(dims) != nd:
         raise ValueError(f"axes={chosen!r} names {len(dims)} dims but the coefficient keys have {nd} letters")
     ws, ms = _per_axis(wavelet, mode, nd)
@@ -325,7 +328,7 @@ def dwt2(data: torch.Tensor, wavelet, mode="symmetric", axes=None, *, dim=None,
          backend: str | None = None):
     """Single-level 2-D DWT over ``axes`` (default ``(-2, -1)``): ``(cA, (cH, cV, cD))``, as ``pywt.dwt2``."""
     check_float_tensor(data, "data")
-    dims = _axes2(data, axes, dim)
+    dims = _axes2(data, axes, dim, unique=False)
     out = dwtn(data, wavelet, mode, dims, backend=backend)
     return out["aa"], tuple(out[k] for k in _2D_KEYS)
 
@@ -347,7 +350,7 @@ def idwt2(coeffs, wavelet, mode="symmetric", axes=None, *, dim=None,
     ca, (ch, cv, cd) = _unpack2(coeffs, "coeffs")
     bands = {"aa": ca, "da": ch, "ad": cv, "dd": cd}
     ref = _check_bands(bands, "coeffs")[0]
-    dims = _axes2(ref, axes, dim)
+    dims = _axes2(ref, axes, dim, unique=False)
     return idwtn(bands, wavelet, mode, dims, backend=backend)
 
 
@@ -463,8 +466,8 @@ def waverecn(coeffs: list, wavelet, mode="symmetric", axes=None, *, dim=None,
     a, details = coeffs[0], list(coeffs[1:])
     for i, d in enumerate(details, start=1):
         if not isinstance(d, dict):
-            raise CoefficientsError(
-                f"coeffs[{i}] must be a dict of detail bands as wavedecn returns, got {type(d).__name__}")
+            raise CoefficientsError(f"Unexpected detail coefficient type: coeffs[{i}] must be a dict of detail "
+                                    f"bands as wavedecn returns, got {type(d).__name__}")
     if not details:
         return _check_coeff(a, "coeffs[0]")
     key_lens = {len(k) if isinstance(k, str) else -1 for d in details for k in d}
@@ -513,8 +516,8 @@ def waverec(coeffs: list, wavelet, mode="symmetric", axis: int | None = None, *,
     seen = coeffs[0] is not None
     for i, c in enumerate(coeffs[1:], start=1):
         if c is not None and not isinstance(c, torch.Tensor):
-            raise CoefficientsError(
-                f"coeffs[{i}] must be a tensor (or None) as wavedec returns, got {type(c).__name__}")
+            raise CoefficientsError(f"Unexpected detail coefficient type: coeffs[{i}] must be a tensor (or None) "
+                                    f"as wavedec returns, got {type(c).__name__}")
         if c is None and not seen:
             raise ValueError(f"coeffs[{i}]: cA and cD are both None at this level")
         seen = True
@@ -546,8 +549,8 @@ def waverec2(coeffs: list, wavelet, mode="symmetric", axes=None, *, dim=None,
     levels = []
     for i, det in enumerate(coeffs[1:], start=1):
         if not isinstance(det, (tuple, list)) or len(det) != 3:
-            raise CoefficientsError(
-                f"coeffs[{i}] must be a triple (cH, cV, cD) as wavedec2 returns, got {type(det).__name__}")
+            raise CoefficientsError(f"Unexpected detail coefficient type: coeffs[{i}] must be a triple "
+                                    f"(cH, cV, cD) as wavedec2 returns, got {type(det).__name__}")
         levels.append({k: v for k, v in zip(_2D_KEYS, det) if v is not None})
     ref = next((c for c in [coeffs[0]] + [v for lv in levels for v in lv.values()] if c is not None), None)
     if ref is None:

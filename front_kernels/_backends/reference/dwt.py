@@ -417,6 +417,10 @@ def _dwt2_last(x: torch.Tensor, w: Wavelet, mode: str) -> torch.Tensor:
         y[:, :-1].addmm_(a1w.t(), zw[1:, : f - 2].t())
     y = y.view(2, tw, b, hp // (2 * th), 2, th, wp // (2 * tw))[:, :, :, :nbh, :, :, :nbw]
     z = y.permute(0, 4, 2, 3, 5, 6, 1).contiguous()
+    if reuse and z.data_ptr() == y.data_ptr():
+        # the permutation was a no-op (single-block sizes), so z still lives in a scratch
+        # buffer that the next call overwrites: the bands must own their memory
+        z = z.clone()
     z = z.view(2, 2, b, nbh * th, nbw * tw)[..., :nh, :nw]
     return z.reshape(2, 2, *lead, nh, nw)
 

@@ -10,7 +10,8 @@ What it covers (the backend contract of :mod:`front_kernels._backends`):
   matrices (:mod:`.dct`, :mod:`.axis_matmul`);
 * ``blocked_dct2``: any block size 4..64, one read and one write (:mod:`.blocked_dct`);
 * ``resize``: the separable matrix chain with the fused re-standardisation (:mod:`.resize`);
-* ``dwtn`` / ``idwtn`` / ``wavedecn`` / ``waverecn``: any orthogonal filter bank,
+* ``dwtn`` / ``idwtn`` / ``wavedecn`` / ``waverecn``: any filter bank of even length
+  (every pywt family, orthogonal or biorthogonal, 2 to 76 taps, and custom banks),
   modes zero, symmetric, periodization, periodic, reflect, antisymmetric,
   constant and smooth (``antireflect`` raises ``NotImplementedError``)
   (:mod:`.dwt`); 2-D Haar decompositions of the last two dims run up to three

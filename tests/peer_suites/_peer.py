@@ -1,0 +1,28 @@
+"""Run a peer library's own test module against front_kernels.
+
+:func:`load` reads the installed peer test file (scipy's and PyWavelets' wheels ship them),
+replaces the imports that name the peer's transforms with the shims of this folder, and
+executes it into the calling test module's namespace, so pytest collects the peer's tests
+(and fixtures) as ours. The peer's other imports (numpy, pytest, scipy.fftpack as an
+oracle, pywt internals) stay as they are.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+
+def peer_path(package: str, relpath: str) -> Path:
+    return Path(importlib.util.find_spec(package).origin).parent / relpath
+
+
+def load(namespace: dict, package: str, relpath: str, replace: dict[str, str]) -> None:
+    path = peer_path(package, relpath)
+    src = path.read_text()
+    for old, new in replace.items():
+        if old not in src:
+            raise RuntimeError(f"{path}: expected {old!r} to replace; the peer test file changed")
+        src = src.replace(old, new)
+    namespace["__peer_file__"] = str(path)
+    src = src.replace("__file__", "__peer_file__")
+    exec(compile(src, str(path), "exec"), namespace)
