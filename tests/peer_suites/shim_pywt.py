@@ -15,7 +15,7 @@ from __future__ import annotations
 import pywt as _pywt
 
 import front_kernels as fk
-from _convert import to_numpy, to_torch
+from peer_suites._convert import to_numpy, to_torch
 
 DELEGATED = ("Wavelet", "DiscreteContinuousWavelet", "ContinuousWavelet", "Modes", "families",
              "coeffs_to_array", "array_to_coeffs", "ravel_coeffs", "unravel_coeffs",

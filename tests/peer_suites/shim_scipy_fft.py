@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import front_kernels as fk
-from _convert import to_numpy, to_torch
+from peer_suites._convert import to_numpy, to_torch
 
 __all__ = ["dct", "idct", "dctn", "idctn", "dst", "idst", "dstn", "idstn"]
 

@@ -1,4 +1,4 @@
 """PyWavelets' own pywt/tests/test_concurrent.py, run against front_kernels (see _peer.py)."""
-from _peer import load
+from peer_suites._peer import load
 
-load(globals(), "pywt", "tests/test_concurrent.py", {"import pywt\n": "import shim_pywt as pywt\n"})
+load(globals(), "pywt", "tests/test_concurrent.py", {"import pywt\n": "import peer_suites.shim_pywt as pywt\n"})
