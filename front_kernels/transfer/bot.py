@@ -18,6 +18,7 @@ import math
 
 import torch
 
+from ..transforms.resampling import _pad_or_truncate
 from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group
 from .options import BotOptions
 from .shapes import signal_shape
@@ -51,7 +52,7 @@ def wavelet_axis(n: int, m: int, rescale: str, wavelet: str, mode: str, non_dyad
         if non_dyadic == "dct":
             finish = Spectral(mid, m, min(mid, m), math.sqrt(m / mid) if rescale == "amplitude" else 1.0)
         else:
-            finish = Dense(torch.eye(mid, dtype=torch.float64)[torch.arange(m) % mid])
+            finish = Dense(_pad_or_truncate(mid, m))
     if levels == 0:
         return finish
     return WaveletSteps(n, mid, wavelet, mode, grow, levels, scale, finish)

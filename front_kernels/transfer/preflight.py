@@ -31,7 +31,7 @@ import torch
 
 from .errors import MemoryBudgetError
 
-CHUNK_WORKSPACE = 16 * 2 ** 20  # transform scratch of one chunk of layers (front.CHUNK_NUMEL elements)
+CHUNK_WORKSPACE = 16 * 2 ** 20  # transform scratch of one chunk of layers (chain.CHUNK_NUMEL elements)
 MAX_REPEATS = 10_000  # public models have at most a few hundred layers or experts
 REPEAT_KEYS = ("num_hidden_layers", "n_layer", "n_layers", "num_layers", "depth", "num_local_experts",
                "num_experts", "n_routed_experts", "num_attention_heads", "n_head", "num_key_value_heads")
