@@ -23,7 +23,19 @@ transfer as fast as its two transforms alone, 0.5 one that takes twice as long.
 Every contender runs once per round, rounds interleaved; the minimum over
 rounds is reported.
 
-    python bench/bench_transfer.py [--device cpu|cuda] [--rounds 3] [--threads 2] [--out FILE]
+    python bench/bench_transfer.py [--device cpu|cuda] [--rounds 3] [--threads 2] [--scratch DIR] [--out FILE]
+    python bench/bench_transfer.py --crossover [--threads 2] [--out FILE]
+
+The streamed transfers read and write in ``--scratch`` (default: the system's
+temporary folder); the header gives that folder's plain write speed
+(``os.pwrite`` of 1 GiB in 26 MiB pieces, as the shard writer writes), and
+each streaming row the seconds that its bytes take at that speed alone.
+
+``--crossover`` times, instead, one axis map of :mod:`front_kernels.transfer.chain`
+as a dense matrix product and as a DCT resize (forward DCT, crop or pad,
+inverse DCT) along an axis of length ``n`` of a 4 Mi-element stack, for
+``n -> n/2`` and ``n -> 2n``: the first axis, the last axis, or both axes
+of a stack of ``(n, n)`` matrices: the crossover behind ``chain.DENSE_BELOW``.
 
 The table (markdown) is printed and, with ``--out``, written there with the
 command, machine, date and versions.
@@ -31,6 +43,7 @@ command, machine, date and versions.
 from __future__ import annotations
 
 import argparse
+import importlib
 import datetime
 import os
 import platform
@@ -137,6 +150,60 @@ def measure(runs: dict, rounds: int) -> dict:
     return best
 
 
+def write_speed(folder: Path, total: int = 2 ** 30, piece: int = 26 * 2 ** 20) -> float:
+    """Bytes per second of plain ``os.pwrite`` calls writing ``total`` bytes into a new file in ``folder``."""
+    data = memoryview(bytes(piece))
+    path = folder / "write_speed.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        t0, offset = time.perf_counter(), 0
+        while offset < total:
+            offset += os.pwrite(fd, data, offset)
+        elapsed = time.perf_counter() - t0
+    finally:
+        os.close(fd)
+        path.unlink()
+    return offset / elapsed
+
+
+def crossover_table(rounds: int) -> list[str]:
+    """Dense product vs DCT resize of one axis (``chain.Dense`` vs ``chain.Spectral``) by axis length."""
+    chain = importlib.import_module("front_kernels.transfer.chain")
+    from front_kernels.transfer.chain import Dense, Rescaling, Spectral, run_spectral
+
+    lines = ["| n | m | axes | dense (ms) | DCT resize (ms) | faster |", "|---|---|---|---|---|---|"]
+    plain = Rescaling(standardise=False, restandardise=False)
+    below = chain.DENSE_BELOW
+    chain.DENSE_BELOW = 0  # time each map as given
+    try:
+        for n in (16, 32, 64, 128, 256, 384, 512, 768, 1024):
+            for m in (n // 2, 2 * n):
+                for axes in ("first", "last", "both"):
+                    sig = (n, n) if axes == "both" else (n, 2 ** 22 // n) if axes == "first" else (2 ** 22 // n, n)
+                    x = torch.randn((max(1, 2 ** 22 // (n * n)),) + sig if axes == "both" else (1,) + sig)
+                    spec = Spectral(n, m, min(n, m))
+                    times = {}
+                    for kind, amap in (("dense", Dense(spec.matrix())), ("dct", spec)):
+                        maps = [amap, amap] if axes == "both" else [amap, None] if axes == "first" else [None, amap]
+
+                        def run():
+                            run_spectral([x.clone()], None, maps, plain)
+                        run()
+                        best = float("inf")
+                        for _ in range(rounds):
+                            t0 = time.perf_counter()
+                            run()
+                            best = min(best, time.perf_counter() - t0)
+                        times[kind] = best
+                    faster = "dense" if times["dense"] < times["dct"] else "DCT"
+                    lines.append(f"| {n} | {m} | {axes} | {1e3 * times['dense']:.2f} | {1e3 * times['dct']:.2f} | "
+                                 f"{faster} |")
+                    print(lines[-1], flush=True)
+    finally:
+        chain.DENSE_BELOW = below
+    return lines
+
+
 def header(args, device) -> list[str]:
     import transformers
 
@@ -171,21 +238,38 @@ def main(argv=None) -> int:
     p.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     p.add_argument("--rescales", nargs="+", default=list(RESCALES), choices=list(RESCALES))
     p.add_argument("--no-streaming", action="store_true", help="time the in-memory transfer only")
+    p.add_argument("--scratch", type=Path, default=None,
+                   help="folder for the checkpoints and the streamed outputs (default: the system's temp folder)")
+    p.add_argument("--crossover", action="store_true", help="time dense vs DCT axis maps by axis length instead")
     p.add_argument("--out", type=Path, default=None, help="write the table (markdown) here")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.crossover:
+        lines = header(args, torch.device("cpu"))[:5]
+        lines[0] = "# Axis maps: dense product vs DCT resize"
+        lines += [f"- best of {args.rounds} after one warm-up; a (n, 4Mi/n) or (4Mi/n, n) float32 stack", ""]
+        print("\n".join(lines), flush=True)
+        lines += crossover_table(args.rounds)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text("\n".join(lines) + "\n")
+            print(f"wrote {args.out}")
+        return 0
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: CUDA is not available here")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
     lines = header(args, device)
-    lines += ["| direction | method | rescale | path | time (s) | MiB/s of source | bound (s) | ratio | "
-              "I/O wait |", "|---|---|---|---|---|---|---|---|---|"]
-    print("\n".join(lines), flush=True)
-    with tempfile.TemporaryDirectory(prefix="bench_transfer_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_transfer_", dir=args.scratch) as tmp:
         tmp = Path(tmp)
+        speed = write_speed(tmp)
+        lines += [f"- scratch folder: {args.scratch or tempfile.gettempdir()}, plain write speed "
+                  f"{speed / 1e9:.2f} GB/s (`os.pwrite`, 1 GiB in 26 MiB pieces)", "",
+                  "| direction | method | rescale | path | time (s) | MiB/s of source | bound (s) | ratio | "
+                  "I/O wait | written (GB) | writing alone (s) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        print("\n".join(lines), flush=True)
         source = tmp / "source"
         write_source(source)
         src_bytes = sum(f.stat().st_size for f in source.glob("*.safetensors"))
@@ -205,12 +289,13 @@ def main(argv=None) -> int:
             best = measure(runs, args.rounds)
             bound = best.pop("bound")
             for (method, rescale, path), t in best.items():
-                wait = ""
+                wait = written = alone = ""
                 if path == "streaming":
                     s = stats[(method, rescale)]["stats"]
-                    wait = f"{100 * getattr(s, 'io_wait_share', (s.read_s + s.write_s) / max(s.wall_s, 1e-9)):.0f} %"
+                    wait = f"{100 * s.io_wait_share:.0f} %"
+                    written, alone = f"{s.bytes_written / 1e9:.2f}", f"{s.bytes_written / speed:.2f}"
                 row = (f"| {direction} | {method} | {rescale} | {path} | {t:.3f} | {src_bytes / 2**20 / t:.0f} | "
-                       f"{bound:.3f} | {bound / t:.2f} | {wait} |")
+                       f"{bound:.3f} | {bound / t:.2f} | {wait} | {written} | {alone} |")
                 lines.append(row)
                 print(row, flush=True)
     if args.out:

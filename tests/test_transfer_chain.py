@@ -44,3 +44,37 @@ def test_cpu_chain_equals_the_fused_dense_resize(maps, depth):
     assert len(got) == len(want) == (4 if depth is None else depth.m)
     for g, w in zip(got, want):
         torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("method, rescale, depth_mode", [
+    ("front", "std", "zero"), ("front", "reference", "consistence"), ("front", "std", "random"),
+    ("bot", "std", None), ("bot", "reference", None)])
+@pytest.mark.parametrize("sv, tv, axis", [((4, 8, 48), (6, 8, 72), 0), ((48, 4, 8), (24, 2, 8), 1)])
+def test_heads_as_one_stack_of_blocks_equal_one_group_per_head(method, rescale, depth_mode, sv, tv, axis):
+    """execute._blocked runs the common heads of every layer as one stack of blocks (linear depth maps):
+    each head's output equals that head transferred as a group of its own (float64, to rounding)."""
+    from front_kernels.transfer.execute import _blocked
+    from front_kernels.transfer.group import transfer_stacked
+    from front_kernels.transfer.options import BotOptions, FrontOptions
+    options = FrontOptions(rescale=rescale, depth_mode=depth_mode, keep_ratio=0.75, seed=3) \
+        if method == "front" else BotOptions(rescale=rescale)
+    key = "layers.{i}.attn.q.weight"
+    n_src, n_tgt = 4, 6
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn((n_src,) + sv, generator=g, dtype=torch.float64) * 0.1 + 0.02
+    flat_s, flat_t = (sv[0] * sv[1], sv[2]) if axis == 0 else (sv[0], sv[1] * sv[2]), \
+        (tv[0] * tv[1], tv[2]) if axis == 0 else (tv[0], tv[1] * tv[2])
+    owns = [torch.full(flat_t, 7.0, dtype=torch.float64) for _ in range(n_tgt)]
+    got = _blocked(key, (sv, tv, axis, None), flat_t, n_src, lambda: x.reshape((n_src,) + flat_s).clone(),
+                   options, torch.float64, owns)
+    common = min(sv[axis], tv[axis])
+    block_s, block_t = sv[:axis] + sv[axis + 1:], tv[:axis] + tv[axis + 1:]
+    for h in range(common):
+        head = x.select(axis + 1, h).contiguous()
+        want = transfer_stacked(key, lambda: head.clone(), (n_src,) + block_s, [block_t] * n_tgt, options,
+                                dtype=torch.float64)
+        for j in range(n_tgt):
+            torch.testing.assert_close(got[j].reshape(tv).select(axis, h), want[j], rtol=1e-12, atol=1e-13)
+    for j in range(n_tgt):
+        assert torch.equal(got[j].reshape(tv).narrow(axis, common, tv[axis] - common),
+                           torch.full_like(got[j].reshape(tv).narrow(axis, common, tv[axis] - common), 7.0))

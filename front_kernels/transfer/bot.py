@@ -59,14 +59,14 @@ def wavelet_axis(n: int, m: int, rescale: str, wavelet: str, mode: str, non_dyad
 
 
 def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
-              repeated: bool) -> list[torch.Tensor]:
+              repeated: bool, blocks: int = 1) -> list[torch.Tensor]:
     """BoT of one group: the stacked source layers ``x`` (``(L, *shape)``, floating; overwritten)
     -> ``len(target_shapes)`` separate tensors of ``x``'s dtype; ``x`` may be a callable returning
-    the stack, as in :func:`.front.front_group`."""
+    the stack, and ``blocks`` independent blocks per layer, as in :func:`.front.front_group`."""
     from ..transforms.resampling import resample_matrix
     from ..wavelets import get_wavelet
     x = x() if callable(x) else x
-    L, L_t = x.shape[0], len(target_shapes)
+    L, L_t = x.shape[0] // blocks, len(target_shapes) // blocks
     sig_s = signal_shape(x.shape[1:])
     sig_t = signal_shape(target_shapes[0])
     std = options.rescale == "std"
@@ -78,16 +78,19 @@ def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
         depth = Dense(resample_matrix(L, L_t, "dwt", rescale, wavelet, options.mode, options.non_dyadic))
     elif L != L_t:
         raise ValueError(f"group {key!r}: {L} source layers and {L_t} target layers, but it has no layer index")
-    stats = {}
+    stats = {}  # per block (keyed by its first source layer's mean, which lives as long as the run)
 
     def target_stats(j, means, stds):
-        if not stats:
-            stats["mean"] = interpolated_stats(torch.stack(means), L_t)
-            stats["std"] = interpolated_stats(torch.stack(stds), L_t)
-        return stats["mean"][j], stats["std"][j]
+        key = id(means[0])
+        if key not in stats:
+            stats[key] = interpolated_stats(torch.stack(means), L_t), interpolated_stats(torch.stack(stds), L_t)
+        mean, std = stats[key]
+        return mean[j], std[j]
 
     rescaling = Rescaling(standardise=std, restandardise=std, target_stats=target_stats if std else None)
-    stack = [x.reshape((L,) + sig_s)]
+    stack = [x.reshape((L * blocks,) + sig_s)]
     del x
-    out = run_group(stack, depth, maps, rescaling)
+    out = run_group(stack, depth, maps, rescaling, blocks=blocks)
+    if blocks > 1:  # one tensor of blocks per target layer
+        return [y.reshape((blocks,) + tuple(target_shapes[j * blocks])) for j, y in enumerate(out)]
     return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]

@@ -45,8 +45,9 @@ import torch.nn.functional as F
 from ..transforms import dctn, idctn
 
 # Axes shorter than this (min of input and output length) are multiplied by a dense matrix instead of
-# transformed by an FFT; from bench/results/transfer_cpu_2core.md (the crossover table).
-DENSE_BELOW = 64
+# transformed by an FFT: bench/results/transfer_crossover_cpu_2core.md, where a dense product wins up to
+# n = 256 along the last axis and on both axes of a matrix, and the DCT from 384 up.
+DENSE_BELOW = 256
 CHUNK_NUMEL = 1 << 18  # elements of source layers transformed per call (1 MiB in float32)
 STD_EPS = 1e-8
 
@@ -177,16 +178,31 @@ def _move_dense(t: torch.Tensor, a: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.tensordot(a, t, dims=([1], [dim])).movedim(0, dim)
 
 
-def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[torch.Tensor]:
-    """The chain on ``x = stack.pop()`` (``(L, *signal)``, float32 / float64, overwritten; handed over in a
+def _block_stats(j: int, blocks: int, means: list, stds: list):
+    """Target row ``j`` of a stack of ``blocks`` independent blocks per layer (rows layer-major): its layer
+    ``j // blocks`` and the per-layer statistics of its block ``j % blocks``."""
+    if blocks == 1:
+        return j, means, stds
+    h = j % blocks
+    return j // blocks, means[h::blocks], stds[h::blocks]
+
+
+def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: int = 1) -> list[torch.Tensor]:
+    r"""The chain on ``x = stack.pop()`` (``(L, *signal)``, float32 / float64, overwritten; handed over in a
     one-element list so that it is freed as soon as the forward transforms are done): ``L'`` target layers.
 
     ``depth``: the ``(L', L)`` map (``None``: ``L' = L``, identity), or a callable taking the ``(L, ...)``
     kept coefficients to ``(L', ...)`` (a depth map that is not linear); ``axes``: one :data:`AxisMap` per signal
-    axis. Memory: ``x``, the kept coefficients of every layer, the outputs, and one chunk's workspace.
+    axis. ``blocks``: the rows of ``x`` are ``L / blocks`` layers of ``blocks`` independent blocks each
+    (attention heads; layer-major), each block standardised and rescaled on its own and the depth map
+    :math:`D \otimes I_{blocks}` (``depth`` linear); then each of the ``L'`` results holds its layer's
+    blocks, ``(blocks, *signal')``.
+    Memory: ``x``, the kept coefficients of every layer, the outputs, and one chunk's workspace.
     """
     x = stack.pop()
     L = x.shape[0]
+    if blocks > 1 and callable(depth):
+        raise ValueError("a depth map that is not linear cannot run on a stack of blocks")
     sig = tuple(x.shape[1:])
     nd = len(sig)
     if not callable(depth):  # a non-linear depth map needs every transformed axis in the coefficient domain
@@ -203,14 +219,20 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[t
 
     means, stds = [], []
     # Without a depth map each layer's coefficients are a tensor of their own, freed once inverted.
-    per_layer = depth is None
+    per_layer = depth is None and blocks == 1
     c = [] if per_layer else None
     shrink_dense = [(i, a) for i, a in dense if a.m < a.n]
     grow_dense = [(i, a) for i, a in dense if a.m >= a.n]
     step_rows = max(1, CHUNK_NUMEL // max(1, math.prod(sig), math.prod(mid)))
+    # Standardising a source layer is an affine map too: with nothing before the forward DCT, its mean and
+    # std come from the layer's coefficients and it is applied to the kept ones (_CoefficientStats).
+    fold = rescaling.standardise and bool(spectral) and not steps and not shrink_dense
+    source = _CoefficientStats(math.prod(sig), math.sqrt(math.prod(sig[i] for i in spectral)),
+                               tuple(0 if i in spectral else slice(None) for i in range(nd)), 0)
+    crop = (slice(None),) + tuple(slice(0, kept[i]) if i in spectral else slice(None) for i in range(nd))
     for start in range(0, L, step_rows):
         part = x[start:start + step_rows]
-        if rescaling.standardise:
+        if rescaling.standardise and not fold:
             for w in part:
                 sd, mu = std_mean(w)
                 w.sub_(mu).div_(sd + STD_EPS)
@@ -223,7 +245,12 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[t
             t = _move_dense(t, a.a, i + 1)
         if spectral:
             t = dctn(t, dim=dims, norm="ortho")
-            t = t[(slice(None),) + tuple(slice(0, kept[i]) if i in spectral else slice(None) for i in range(nd))]
+            stats = [source.std_mean(u) for u in t] if fold else []
+            t = t[crop]
+            for u, (sd, mu) in zip(t, stats):  # (W - mu) / (sd + eps), on the kept coefficients
+                source.apply(u, 1.0, -mu, out=u).div_(sd + STD_EPS)
+                means.append(mu)
+                stds.append(sd)
         if per_layer:
             c.extend(u.clone(memory_format=torch.contiguous_format) for u in t)
         else:
@@ -235,49 +262,113 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling) -> list[t
     if not per_layer:
         if callable(depth):
             c = depth(c)
-        else:
-            c = _move_dense(c, depth.a, 0)
-        c = list(c.unbind(0))
-    L_t = len(c)
+        elif depth is not None:
+            inner = c.shape[1:]
+            c = _move_dense(c.reshape(L // blocks, -1), depth.a, 0).reshape((-1,) + inner)
+        if blocks == 1:
+            c = list(c.unbind(0))
+    rows = len(c)
     inner = tuple(c[0].shape)
     pads = []
     for i in reversed(range(nd)):
         grown = next((a.m for k, a in grow_dense if k == i), inner[i])
         pads += [0, out_shape[i] - grown if i in spectral else 0]
+    lead = 0 if blocks == 1 else 1  # one target layer at a time: a row, or the layer's blocks as one tensor
+    spectral_out = [out_shape[i] for i in spectral]
+    dc = (slice(None),) * lead + tuple(0 if i in spectral else slice(None) for i in range(nd))
+    coefficients = _CoefficientStats(math.prod(out_shape), math.sqrt(math.prod(spectral_out)), dc, lead)
     out = []
-    for j in range(L_t):
-        y, c[j] = c[j], None
-        if scale != 1.0:
-            y = y * scale
+    for j in range(0, rows, blocks):
+        if blocks == 1:
+            z, c[j] = c[j], None
+        else:
+            z = c[j:j + blocks]
         for i, a in grow_dense:
-            y = _move_dense(y, a.a, i)
+            z = _move_dense(z, a.a, i + lead)
+        # y = scale * IDCT(pad(z)); its rescaling a * y + b is applied to z (see _CoefficientStats)
+        if blocks == 1:
+            a, b = _affine(j, means, stds, rescaling, lambda: coefficients.std_mean(z, scale))
+        else:
+            ab = [_affine(*_block_stats(j + h, blocks, means, stds), rescaling,
+                          lambda h=h: coefficients.std_mean(z[h], scale)) for h in range(blocks)]
+            a, b = (torch.stack([torch.as_tensor(v[k], dtype=z.dtype) for v in ab]).view(
+                (blocks,) + (1,) * nd) for k in (0, 1))
+        z = coefficients.apply(z, a * scale, b)
         if spectral:
-            y = idctn(F.pad(y, pads) if any(pads) else y, dim=tuple(d - 1 for d in dims), norm="ortho")
-        elif y._base is not None:
-            y = y.clone(memory_format=torch.contiguous_format)  # every output owns its memory
-        out.append(_rescale_layer(y, j, rescaling, means, stds))
+            z = idctn(F.pad(z, pads) if any(pads) else z, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
+        out.append(z)
     return out
 
 
-def _rescale_layer(y: torch.Tensor, j: int, rescaling: Rescaling, means, stds) -> torch.Tensor:
+@dataclass(frozen=True)
+class _CoefficientStats:
+    r"""Statistics and affine maps of :math:`y = \mathrm{IDCT}(\mathrm{pad}(z))` computed on ``z``.
+
+    The orthonormal inverse DCT over the spectral axes (of output lengths with product :math:`N`) keeps
+    :math:`\sum y^2 = \sum z^2`, and a constant :math:`b` in :math:`y` is :math:`b\sqrt N` in the DC entries
+    ``z[dc]`` (index 0 of every spectral axis): :math:`\sum y = \sqrt N \sum z_{dc}`, and
+    :math:`a y + b = \mathrm{IDCT}(\mathrm{pad}(a z + b \sqrt N e_{dc}))`. So a target layer's mean, std and
+    rescaling cost passes over its kept coefficients, not over the output. ``n``: elements of ``y``;
+    ``root``: :math:`\sqrt N`; ``lead``: 1 when ``z`` has a leading axis of blocks.
+    """
+
+    n: int
+    root: float
+    dc: tuple
+    lead: int
+
+    def std_mean(self, z: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(std, mean)`` of ``scale * y`` (std Bessel-corrected; 0 for one element), as :func:`std_mean`;
+        the squares of the DC entries are taken about the mean, so nothing cancels."""
+        dc = z[self.dc[self.lead:]]  # z: one row, without the leading axis of blocks
+        mean = dc.sum() * (self.root / self.n)
+        if self.n < 2:
+            return mean.new_zeros(()), mean * scale
+        v = z.reshape(-1)
+        w = dc.reshape(-1)
+        centred = w - mean * self.root
+        ssd = torch.dot(v, v) - torch.dot(w, w) + torch.dot(centred, centred)
+        sd = (ssd.clamp_min(0) / (self.n - 1)).sqrt()
+        return sd * abs(scale), mean * scale
+
+    def apply(self, z: torch.Tensor, a, b, out: torch.Tensor | None = None) -> torch.Tensor:
+        """The coefficients of ``a * y + b`` (``a``, ``b``: numbers, 0-d tensors, or one per block, broadcast
+        along the leading axis): a new tensor, or ``z`` itself with ``out=z``."""
+        out = z * a if out is None else (out if isinstance(a, float) and a == 1.0 else out.mul_(a))
+        if not (isinstance(b, float) and b == 0.0):
+            dc = out[self.dc]
+            dc += (b.view(b.shape[:1] + (1,) * (dc.ndim - 1)) if isinstance(b, torch.Tensor) and b.ndim else b) \
+                * self.root
+        return out
+
+
+def _affine(j: int, means, stds, rescaling: Rescaling, stats) -> tuple:
+    """``(a, b)`` of target layer ``j``'s rescaling ``a * y + b`` (:class:`Rescaling`); ``stats()`` gives
+    ``(std, mean)`` of ``y``, asked for only when the rescaling re-standardises."""
     a, b = 1.0, 0.0
     if rescaling.restandardise:
-        sd, mu = std_mean(y)
+        sd, mu = stats()
         a = 1.0 / (sd + STD_EPS)
         b = -mu * a
     if rescaling.target_stats is not None:
         mu_t, sd_t = rescaling.target_stats(j, means, stds)
         a, b = a * sd_t, b * sd_t + mu_t
+    return a, b
+
+
+def _rescale_layer(y: torch.Tensor, j: int, means, stds, rescaling: Rescaling) -> torch.Tensor:
+    a, b = _affine(j, means, stds, rescaling, lambda: std_mean(y))
     if isinstance(a, float) and a == 1.0 and isinstance(b, float) and b == 0.0:
         return y
     return y.mul_(a).add_(b)
 
 
 def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling,
-              backend: str | None = None) -> list[torch.Tensor]:
-    """The same chain as :func:`run_spectral` as one fused resize: the stack ``(L, *signal)`` times one dense
-    matrix per dim (``depth`` first) by the ``resize`` kernel of ``backend`` (default: the fastest for
-    ``x``'s device, the Triton or CUDA kernel on a GPU); the rescaling around it in torch ops."""
+              backend: str | None = None, blocks: int = 1) -> list[torch.Tensor]:
+    r"""The same chain as :func:`run_spectral` as one fused resize: the stack ``(L, *signal)`` times one dense
+    matrix per dim (``depth`` first, as :math:`D \otimes I_{blocks}`) by the ``resize`` kernel of ``backend``
+    (default: the fastest for ``x``'s device, the Triton or CUDA kernel on a GPU); the rescaling around it in
+    torch ops."""
     from .. import _dispatch
     x = stack.pop()
     L = x.shape[0]
@@ -287,16 +378,18 @@ def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling
             (x.new_zeros(L), x.reshape(L))
         x = (x - mu.view((L,) + (1,) * (x.ndim - 1))) / (sd.view((L,) + (1,) * (x.ndim - 1)) + STD_EPS)
         means, stds = list(mu.unbind(0)), list(sd.unbind(0))
-    mats = [None if depth is None else depth.a] + [None if a is None else a.matrix() for a in axes]
+    d = None if depth is None else depth.a if blocks == 1 else torch.kron(depth.a, torch.eye(blocks, dtype=depth.a.dtype))
+    mats = [d] + [None if a is None else a.matrix() for a in axes]
     y = _dispatch.select("resize", x, backend).resize(
         x, [None if m is None else m.to(device=x.device, dtype=x.dtype) for m in mats], False)
-    return [_rescale_layer(y[j], j, rescaling, means, stds) for j in range(y.shape[0])]
+    out = [_rescale_layer(y[j], *_block_stats(j, blocks, means, stds), rescaling) for j in range(y.shape[0])]
+    return out if blocks == 1 else list(y.view((-1, blocks) + tuple(y.shape[1:])).unbind(0))
 
 
-def run_group(stack: list, depth, axes: list, rescaling: Rescaling) -> list[torch.Tensor]:
-    """The chain of one group (``stack``: a one-element list holding ``(L, *signal)``, emptied) where it runs
-    best: on a CUDA device with a linear depth map, one fused resize (:func:`run_dense`); otherwise
-    :func:`run_spectral` (its transforms on the stack's device)."""
+def run_group(stack: list, depth, axes: list, rescaling: Rescaling, blocks: int = 1) -> list[torch.Tensor]:
+    """The chain of one group (``stack``: a one-element list holding ``(L, *signal)``, emptied; ``blocks`` as
+    in :func:`run_spectral`) where it runs best: on a CUDA device with a linear depth map, one fused resize
+    (:func:`run_dense`); otherwise :func:`run_spectral` (its transforms on the stack's device)."""
     if stack[0].is_cuda and not callable(depth):
-        return run_dense(stack, depth, axes, rescaling)
-    return run_spectral(stack, depth, axes, rescaling)
+        return run_dense(stack, depth, axes, rescaling, blocks=blocks)
+    return run_spectral(stack, depth, axes, rescaling, blocks=blocks)

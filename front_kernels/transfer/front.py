@@ -83,7 +83,7 @@ def _weighted(c: torch.Tensor, axes, factors) -> torch.Tensor:
 
 
 def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions, *,
-                generator: torch.Generator | None = None, ordered=None) -> list[torch.Tensor]:
+                generator: torch.Generator | None = None, ordered=None, blocks: int = 1) -> list[torch.Tensor]:
     """FRONT of one group: the stacked source layers ``x`` (``(L, *shape)``, floating; overwritten)
     -> ``len(target_shapes)`` separate tensors of ``x``'s dtype.
 
@@ -97,9 +97,14 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     ``consistence``: the ``(L', L)`` matrix :func:`.depth.depth_matrix`; ``random``:
     :func:`.depth.map_depth` on the kept coefficients). Memory: ``x``, the kept
     coefficients of every layer and the outputs, plus one chunk's workspace.
+
+    ``blocks``: the rows of ``x`` and the target shapes are layers of ``blocks`` independent blocks
+    (attention heads), layer-major, each transferred as a group of its own in one chain
+    (:func:`.chain.run_spectral`); the result is then one ``(blocks, *shape')`` tensor per target
+    layer. Not with ``depth_mode='random'``.
     """
     x = x() if callable(x) else x
-    L, L_t = x.shape[0], len(target_shapes)
+    L, L_t = x.shape[0] // blocks, len(target_shapes) // blocks
     sig_s = signal_shape(x.shape[1:])
     sig_t = signal_shape(target_shapes[0])
     nd = len(sig_s)
@@ -130,7 +135,9 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
                                        select_n=options.select_n, rescale=options.rescale))
     rescaling = Rescaling(standardise=True, restandardise=options.rescale == "std",
                           target_stats=lambda j, means, stds: (means[min(j, L - 1)], stds[min(j, L - 1)]))
-    stack = [x.reshape((L,) + sig_s)]
+    stack = [x.reshape((L * blocks,) + sig_s)]
     del x
-    out = run_group(stack, depth_map, maps, rescaling)
+    out = run_group(stack, depth_map, maps, rescaling, blocks=blocks)
+    if blocks > 1:  # one tensor of blocks per target layer
+        return [y.reshape((blocks,) + tuple(target_shapes[j * blocks])) for j, y in enumerate(out)]
     return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]

@@ -129,21 +129,24 @@ def transfer_group(key: str, sources, target_shapes, options, *, names=None,
 
 
 def transfer_stacked(key: str, load, stack_shape, target_shapes, options, *,
-                     dtype: torch.dtype, ordered=None) -> list[torch.Tensor]:
+                     dtype: torch.dtype, ordered=None, blocks: int = 1) -> list[torch.Tensor]:
     """:func:`transfer_group` of checked source layers: ``load()`` returns them stacked, a float32 or
     float64 tensor of shape ``stack_shape`` = ``(L, *shape)`` that the transfer owns and overwrites
     (it is freed as soon as the forward transform is done). ``ordered``: the signal axes that may be
-    transformed (``None``: all; see :mod:`.kinds`). Returns ``L'`` separate tensors of ``dtype``."""
+    transformed (``None``: all; see :mod:`.kinds`). ``blocks``: the rows of the stack and the target
+    shapes are layers of that many independent blocks, layer-major (:func:`.front.front_group`). Returns
+    ``L'`` separate tensors of ``dtype`` (with ``blocks``, each ``(blocks, *target block shape)``)."""
     n, shape = stack_shape[0], tuple(stack_shape[1:])
     check_targets(key, shape, target_shapes)
-    if LAYER_PLACEHOLDER not in key and (n != 1 or len(target_shapes) != 1):
-        raise ValueError(f"group {key!r} has no layer index but {n} source / "
-                         f"{len(target_shapes)} target members")
+    if LAYER_PLACEHOLDER not in key and (n != blocks or len(target_shapes) != blocks):
+        raise ValueError(f"group {key!r} has no layer index but {n // blocks} source / "
+                         f"{len(target_shapes) // blocks} target members")
     if is_plain_copy(n, shape, target_shapes, options):
-        return [w.to(dtype, copy=True) for w in load()]
+        x = load()
+        return [w.to(dtype, copy=True) for w in (x if blocks == 1 else x.view((-1, blocks) + shape))]
     if isinstance(options, FrontOptions):
         out = front_group(key, load, target_shapes, options, generator=group_generator(key, options.seed),
-                          ordered=ordered)
+                          ordered=ordered, blocks=blocks)
     else:
-        out = bot_group(key, load, target_shapes, options, repeated=LAYER_PLACEHOLDER in key)
+        out = bot_group(key, load, target_shapes, options, repeated=LAYER_PLACEHOLDER in key, blocks=blocks)
     return [t.to(dtype).contiguous() for t in out]

@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-import torch
 
 from .grouping import LAYER_PLACEHOLDER, shape_consistent_groups
-from .options import BotOptions, FrontOptions
 from .shapes import signal_shape
 
 TRANSFER, COPY, KEEP, SKIP, PASS, TIE = "transfer", "copy", "keep", "skip", "pass", "tie"

@@ -16,11 +16,13 @@ cgroup limit when one is set).
   .. math:: P_g = 2\,c\,(N_s + N_t) + W,
 
   twice the group's source and target bytes in the compute dtype plus the
-  workspace :math:`W` (:data:`CHUNK_WORKSPACE`) of one chunk of layers: the
-  bound the streaming tests measure. Streamed (``front-kernels transfer``),
-  the peak is :math:`\max_g P_g` plus the target entries kept in memory; in
-  memory (:func:`~.api.transfer`), every output is held, so the peak is
-  :math:`\max_g P_g` plus all target bytes.
+  workspace :math:`W` (:data:`CHUNK_WORKSPACE`) of one chunk of layers. The
+  next group is read while a group is transformed. In memory
+  (:func:`~.api.transfer`), every output is held, so the peak is
+  :math:`\max_g P_g + \max_g c\,N_s` plus all target bytes. Streamed
+  (``front-kernels transfer``), the previous group is also being written,
+  so the peak is :math:`\max_g P_g + \max_g c\,(N_s + N_t)` plus the
+  target entries kept in memory, the bound the streaming tests measure.
 """
 from __future__ import annotations
 
@@ -145,6 +147,13 @@ def group_peak_bytes(g, source, target) -> int:
     return 2 * c * (n_s + n_t) + CHUNK_WORKSPACE
 
 
+def _group_bytes(g, source, with_target: bool) -> int:
+    """:math:`c N_s`, or with ``with_target`` :math:`c (N_s + N_t)`, of one computed group."""
+    return (group_peak_bytes(g, source, None) - CHUNK_WORKSPACE) // 2 if with_target else \
+        (8 if any(source.dtypes[n] == torch.float64 for n in g.source_names) else 4) * \
+        sum(math.prod(source.shapes[n]) for n in g.source_names)
+
+
 def check_transfer(plan, source, target, max_memory=None, *, streaming: bool) -> int:
     """Estimate the transfer's peak working set; raise :class:`MemoryBudgetError` naming the largest group
     when it exceeds the budget. Returns the estimate in bytes."""
@@ -153,11 +162,13 @@ def check_transfer(plan, source, target, max_memory=None, *, streaming: bool) ->
     if not peaks:
         return 0
     peak, worst = max(peaks, key=lambda p: p[0])
+    # the group read ahead, and streamed, the group being written
+    overlap = max(_group_bytes(g, source, streaming) for _, g in peaks)
     held = sum(target.nbytes(n) for g in plan.groups if not g.computes and g.action != "tie" for n in g.target_names)
     if not streaming:
         held += sum(math.prod(g.target_shape) * _itemsize(target.dtypes[g.target_names[0]]) * len(g.target_names)
                     for g in plan.groups if g.computes)
-    total = peak + held
+    total = peak + overlap + held
     if total > budget:
         mode = "streamed" if streaming else "in memory (every output is held)"
         raise MemoryBudgetError(

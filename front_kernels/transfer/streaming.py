@@ -1,13 +1,12 @@
 """Group-at-a-time execution of a transfer plan into safetensors shards.
 
 Memory stays bounded by a few groups instead of the model: each group's
-tensors are read when the group runs (safetensors files through ``safe_open``,
-one file mapped at a time and copied out before the next is opened), the
-group is transferred, and its outputs join the shard they belong to; a shard
-is written (atomically) as soon as its last tensor is there and then dropped.
-The next group is read on a background thread while the current one is
-transferred, so peak memory is about ``max_shard_size`` plus two groups'
-sources and one group's outputs and transform workspace.
+tensors are read when the group's turn comes (safetensors files through
+``safe_open``, one file mapped at a time), the group is transferred, and each
+output tensor goes into its shard file (written in place, atomically renamed
+when complete) as soon as it is produced. Reading, transforming and writing
+run in three threads (:func:`stream_groups`), so peak memory is about two
+groups' sources, two groups' outputs and one group's transform workspace.
 
 The shard layout is fixed before anything runs, from the plan alone (target
 names, shapes and dtypes), so every rank of a distributed run
@@ -25,19 +24,23 @@ spent reading, transforming and writing.
 from __future__ import annotations
 
 import dataclasses
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .execute import group_result
+from .execute import group_result, read_group
+from .pipeline import POLL_S, ReadAhead, Worker
 from .loading import TensorStore
 from .plan import TIE, GroupPlan, TransferPlan
 from .errors import OutputError
 from .safetensors_io import SafetensorsWriter
 
 SINGLE_FILE = "model.safetensors"
+_DONE = object()  # ends the writer thread
 
 
 def shard_file_name(k: int, n: int) -> str:
@@ -121,8 +124,10 @@ class TransferStats:
 
     ``bytes_read``: tensors read from the source (and target entries kept as
     they are); ``bytes_written``: shard files written; ``read_s`` /
-    ``compute_s`` / ``write_s``: seconds spent reading tensors, transferring
-    groups and writing shards; ``wall_s``: elapsed seconds of the whole run.
+    ``compute_s`` / ``write_s``: seconds spent reading tensors (reader thread),
+    transferring groups and writing shards (writer thread); ``wait_read_s`` /
+    ``wait_write_s``: seconds the transforms waited for the reader or the
+    writer (:func:`stream_groups`); ``wall_s``: elapsed seconds of the whole run.
     """
 
     rank: int = 0
@@ -134,8 +139,16 @@ class TransferStats:
     read_s: float = 0.0
     compute_s: float = 0.0
     write_s: float = 0.0
+    wait_read_s: float = 0.0
+    wait_write_s: float = 0.0
     wall_s: float = 0.0
     per_rank: list = field(default_factory=list)
+
+    @property
+    def io_wait_share(self) -> float:
+        """Share of the transform thread's time (transforms + waits) spent waiting on reading or writing."""
+        busy = self.compute_s + self.wait_read_s + self.wait_write_s
+        return (self.wait_read_s + self.wait_write_s) / busy if busy > 0 else 0.0
 
     @property
     def read_gbps(self) -> float:
@@ -150,7 +163,8 @@ class TransferStats:
         """Sum of the ranks' counters; ``wall_s`` is the run's elapsed time."""
         total = cls(rank=0, ranks=len(parts), wall_s=wall_s)
         for p in parts:
-            for k in ("groups", "files", "bytes_read", "bytes_written", "read_s", "compute_s", "write_s"):
+            for k in ("groups", "files", "bytes_read", "bytes_written", "read_s", "compute_s", "write_s",
+                      "wait_read_s", "wait_write_s"):
                 setattr(total, k, getattr(total, k) + getattr(p, k))
         total.per_rank = [p.to_dict() for p in parts]
         return total
@@ -158,6 +172,7 @@ class TransferStats:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["read_GBps"], d["write_GBps"] = round(self.read_gbps, 4), round(self.write_gbps, 4)
+        d["io_wait_share"] = round(self.io_wait_share, 4)
         if not d["per_rank"]:
             del d["per_rank"]
         return d
@@ -167,7 +182,9 @@ class TransferStats:
         return (f"read {_fmt_bytes(self.bytes_read)}, wrote {_fmt_bytes(self.bytes_written)} in "
                 f"{self.wall_s:.2f} s{ranks}: {self.read_gbps:.3f} GB/s read, {self.write_gbps:.3f} GB/s "
                 f"written (reading {self.read_s:.2f} s, transforms {self.compute_s:.2f} s, "
-                f"writing {self.write_s:.2f} s, summed over ranks)")
+                f"writing {self.write_s:.2f} s, summed over ranks; reading and writing run beside the "
+                f"transforms, which waited on them {self.wait_read_s + self.wait_write_s:.2f} s, "
+                f"{100 * self.io_wait_share:.0f}% of their time)")
 
 
 def _fmt_bytes(n: int) -> str:
@@ -283,37 +300,80 @@ _LIBC = None
 def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, groups: list[GroupPlan],
                   writer: ShardWriter, stats: TransferStats, device: torch.device | str = "cpu",
                   on_group=None, after_group=None) -> TransferStats:
-    """Run ``groups`` of ``plan`` one at a time, handing each output tensor to ``writer``.
+    """Run ``groups`` of ``plan`` in order, handing each output tensor to ``writer``, in three threads.
 
-    Computed groups read their source tensors onto ``device``, one at a time
-    into one stack, and are transferred there (:func:`.execute.group_result`);
-    kept and passed groups read the target's own tensors. One group is in
-    memory at a time: its inputs are dropped once transformed, each output
-    once written, and the transform's scratch memory is released
-    (:func:`release_workspace`) before the next group is read; the resampling
-    matrices (one per distinct pair of axis sizes) stay cached until the end. Outputs are
-    moved to the CPU before writing. ``on_group(group_plan)`` and
-    ``after_group(index)`` are called after each group.
+    A reader thread reads each group's inputs (:func:`.execute.read_group`:
+    source layers into one stack on ``device``, the target entries it keeps or
+    fills), at most one group ahead of the transforms; the calling thread
+    transfers each group there (:func:`.execute.group_result`) and moves its
+    outputs to the CPU; a writer thread writes them into their shards. So
+    reading group ``k+1``, transforming group ``k`` and writing group ``k-1``
+    overlap, and at most two groups' sources and two groups' outputs are held
+    at once. The time the transforms wait for the reader or the writer is
+    ``stats.wait_read_s`` / ``stats.wait_write_s``. After each group the
+    transform's scratch memory is released (:func:`release_workspace`); the
+    resampling matrices (one per distinct pair of axis sizes) stay cached
+    until the end. ``on_group(group_plan)`` and ``after_group(index)`` are
+    called after each group's transform. An error in any thread stops the
+    run and is raised here.
     """
     device = torch.device(device)
     cpu = torch.device("cpu")
     read_src, read_tgt = counting_reader(stats, device), counting_reader(stats, cpu)
-    for k, g in enumerate(groups):
-        t0, r0 = time.perf_counter(), stats.read_s
-        result = group_result(g, plan.options, source, target, read=read_src if g.computes else read_tgt,
-                              device=device, clone=False)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        stats.compute_s += time.perf_counter() - t0 - (stats.read_s - r0)
-        for n in g.outputs:
-            writer.add(n, result.pop(n).to(cpu))
-        del result
-        release_workspace()
-        stats.groups += 1
-        if on_group is not None:
-            on_group(g)
-        if after_group is not None:
-            after_group(k)
-    writer.close()
+    unwritten = threading.Semaphore(1)  # outputs handed over and not yet written, besides the group in hand
+    outputs: queue.Queue = queue.Queue()
+
+    def write_all(stop):
+        while not stop.is_set():
+            item = outputs.get()
+            if item is _DONE:
+                return
+            for name, tensor in item:
+                writer.add(name, tensor)
+            del item
+            unwritten.release()
+
+    def read(g):
+        return read_group(g, source, target, read=read_src if g.computes else read_tgt, device=device)
+
+    reader = ReadAhead(groups, read)
+    writing = Worker("front-kernels-writer", write_all)
+    try:
+        for k, g in enumerate(groups):
+            got = reader.next()
+            t1 = time.perf_counter()
+            result = group_result(g, plan.options, source, target, device=device, clone=False, inputs=got)
+            del got
+            done = [(n, result.pop(n).to(cpu)) for n in g.outputs]
+            del result
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            release_workspace()
+            reader.done()
+            t2 = time.perf_counter()
+            stats.compute_s += t2 - t1
+            while not unwritten.acquire(timeout=POLL_S):
+                writing.check()
+            outputs.put(done)
+            del done
+            stats.wait_write_s += time.perf_counter() - t2
+            stats.groups += 1
+            if on_group is not None:
+                on_group(g)
+            if after_group is not None:
+                after_group(k)
+        t3 = time.perf_counter()
+        outputs.put(_DONE)
+        while writing.alive:
+            writing.join(POLL_S)
+        stats.wait_write_s += time.perf_counter() - t3
+        writing.check()
+        writer.close()
+    finally:
+        stats.wait_read_s += reader.waited_s
+        reader.close()
+        writing.stop.set()
+        outputs.put(_DONE)
+        writing.join(5.0)
     release_workspace(caches=True)
     return stats
