@@ -2,15 +2,13 @@
 numpy <-> torch shims of this folder.
 
 Every test the peers ship in these modules runs, except those listed below, each with its reason:
-``OUT_OF_SCOPE`` (skipped: features front_kernels does not offer), ``SLOW`` (in scope, skipped unless
-``FRONT_KERNELS_PEER_SLOW=1``) and ``KNOWN_FAILURES`` (in scope, failing for the stated reason;
-strict xfail, so a fix shows up as XPASS). Patterns are matched
+``OUT_OF_SCOPE`` (skipped: features front_kernels does not offer) and ``KNOWN_FAILURES`` (in scope,
+failing for the stated reason; strict xfail, so a fix shows up as XPASS). Patterns are matched
 (fnmatch) against ``<module>::<test name with its parameters>``.
 """
 from __future__ import annotations
 
 import fnmatch
-import os
 
 import numpy as np
 import pytest
@@ -69,19 +67,6 @@ OUT_OF_SCOPE: dict[str, str] = {
     "test_peer_pywt_multilevel::test_waverecn_dtypes": DTYPES,
 }
 
-# In scope and passing, but too slow for the suite's time budget (thousands of small calls, where
-# front_kernels' per-call overhead is some 300 us against pywt's 10 us): run them with
-# FRONT_KERNELS_PEER_SLOW=1. Every family x mode is covered in the default run by
-# tests/test_wavelet_families.py.
-SLOW: dict[str, str] = {
-    "test_peer_pywt_perfect_reconstruction::test_perfect_reconstruction": "about 50 s",
-    "test_peer_pywt_multilevel::test_waverec2_all_wavelets_modes": "about 30 s",
-    "test_peer_pywt_multidim::test_dwdtn_idwtn_allwavelets": "about 28 s",
-    "test_peer_pywt_multilevel::test_waverecn_all_wavelets_modes": "about 20 s",
-    "test_peer_pywt_multilevel::test_wavedecn_coeff_reshape_even": "about 17 s",
-    "test_peer_pywt_multilevel::test_waverec_all_wavelets_modes": "about 11 s",
-}
-
 KNOWN_FAILURES: dict[str, str] = {
     f"{PF}::test_definition[13-3-float32]": (
         "float32 DST-III of 1024 points: the largest coefficient (848640) is 2 ulp (1.5e-7 relative) off; the "
@@ -114,9 +99,6 @@ def pytest_collection_modifyitems(config, items):
         if "peer_suites" not in str(item.path):
             continue
         key = _key(item)
-        if key in SLOW and not os.environ.get("FRONT_KERNELS_PEER_SLOW"):
-            item.add_marker(pytest.mark.skip(reason=f"slow ({SLOW[key]}): set FRONT_KERNELS_PEER_SLOW=1"))
-            continue
         for pattern, reason in OUT_OF_SCOPE.items():
             if _matches(key, pattern):
                 item.add_marker(pytest.mark.skip(reason=f"out of scope: {reason}"))
