@@ -56,6 +56,7 @@ from pathlib import Path
 import torch
 
 import front_kernels as fk
+from front_kernels.bench_command import best_time
 from front_kernels.transfer import transfer
 from front_kernels.transfer.api import prepare
 from front_kernels.transfer.distributed import write_transfer
@@ -186,18 +187,9 @@ def crossover_table(rounds: int) -> list[str]:
                     for kind, amap in (("dense", Dense(spec.matrix())), ("dct", spec)):
                         maps = [amap, amap] if axes == "both" else [amap, None] if axes == "first" else [None, amap]
 
-                        def run():
-                            run_spectral([x.clone()], None, maps, plain)
-                        run()
-                        best = float("inf")
-                        for _ in range(rounds):
-                            t0 = time.perf_counter()
-                            run()
-                            best = min(best, time.perf_counter() - t0)
-                        times[kind] = best
+                        times[kind] = best_time(lambda: run_spectral([x.clone()], None, maps, plain), rounds)
                     faster = "dense" if times["dense"] < times["dct"] else "DCT"
-                    lines.append(f"| {n} | {m} | {axes} | {1e3 * times['dense']:.2f} | {1e3 * times['dct']:.2f} | "
-                                 f"{faster} |")
+                    lines.append(f"| {n} | {m} | {axes} | {times['dense']:.2f} | {times['dct']:.2f} | {faster} |")
                     print(lines[-1], flush=True)
     finally:
         chain.DENSE_BELOW = below
