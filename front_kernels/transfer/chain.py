@@ -293,9 +293,15 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
                           lambda h=h: coefficients.std_mean(z[h], scale)) for h in range(blocks)]
             a, b = (torch.stack([torch.as_tensor(v[k], dtype=z.dtype) for v in ab]).view(
                 (blocks,) + (1,) * nd) for k in (0, 1))
-        z = coefficients.apply(z, a * scale, b)
+        if spectral and any(pads):  # a * z written straight into the zero-padded coefficients
+            padded = z.new_zeros(tuple(z.shape[:lead]) + out_shape)
+            z = coefficients.apply(z, a * scale, b, out=padded[(slice(None),) * lead + tuple(
+                slice(0, k) for k in z.shape[lead:])])
+            z = padded
+        else:
+            z = coefficients.apply(z, a * scale, b)
         if spectral:
-            z = idctn(F.pad(z, pads) if any(pads) else z, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
+            z = idctn(z, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
         out.append(z)
     return out
 
@@ -333,8 +339,14 @@ class _CoefficientStats:
 
     def apply(self, z: torch.Tensor, a, b, out: torch.Tensor | None = None) -> torch.Tensor:
         """The coefficients of ``a * y + b`` (``a``, ``b``: numbers, 0-d tensors, or one per block, broadcast
-        along the leading axis): a new tensor, or ``z`` itself with ``out=z``."""
-        out = z * a if out is None else (out if isinstance(a, float) and a == 1.0 else out.mul_(a))
+        along the leading axis): a new tensor, or written into ``out`` (``z`` itself, or a tensor of
+        ``z``'s shape, such as the corner of zero-padded coefficients)."""
+        if out is None:
+            out = z * a
+        elif out is not z:
+            torch.mul(z, a, out=out)
+        elif not (isinstance(a, float) and a == 1.0):
+            out.mul_(a)
         if not (isinstance(b, float) and b == 0.0):
             dc = out[self.dc]
             dc += (b.view(b.shape[:1] + (1,) * (dc.ndim - 1)) if isinstance(b, torch.Tensor) and b.ndim else b) \
