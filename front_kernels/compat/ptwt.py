@@ -71,9 +71,12 @@ Conventions (ptwt's):
   The inverses take those containers (``waverec2`` needs each level to be a tuple of 3 tensors and
   ``waverec3`` a dict of the 7 bands, as ptwt); all coefficients must share one dtype and device.
 
-Every function is differentiable in its tensor input (the package's autograd); the gradient does
-**not** reach the filters of a learnable wavelet (its taps are read as constants; a
-``UserWarning`` says so when they require grad). Differences from ptwt, all on input ptwt rejects
+Every function is differentiable in its tensor input (the package's autograd) and, for a
+learnable wavelet whose filter tensors require grad, in the filters too: each transform is linear
+in each filter, :math:`\mathrm{dwt}(x; h) = \sum_j h_j\, \mathrm{dwt}(x; e_j)` with :math:`e_j` the
+unit impulses, so that case runs the package's transforms of the :math:`F` unit banks and combines
+them with the tap tensors (about :math:`F` times the work of constant filters; constant filters,
+or any call under ``torch.no_grad()``, take the direct path). Differences from ptwt, all on input ptwt rejects
 or mishandles: float16 / bfloat16 inputs work (computed in float32); ``reflect`` / ``periodic`` on
 an axis shorter than the padding (where torch's padding raises in ptwt) give pywt's values;
 ``fswaverec*`` does not add the approximation to the caller's detail dicts (ptwt mutates them);
@@ -82,6 +85,7 @@ missing or ``None`` detail bands count as zeros. Every function takes a keyword-
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 import warnings
 from typing import NamedTuple
@@ -124,18 +128,35 @@ class _Bank:
         self.filter_bank = tuple(bank)
 
 
+class _TensorBank:
+    """The filters of a wavelet whose taps are tensors that require grad (a learnable wavelet): the
+    transforms then run on unit-impulse banks and combine them with these taps, so the gradient
+    reaches the filters too (see :func:`_dwt_axis`)."""
+
+    def __init__(self, bank):
+        bank = [f.reshape(-1) for f in bank]
+        if len({f.numel() for f in bank}) != 1 or bank[0].numel() < 2:
+            raise ValueError(f"the four filters of the wavelet must have one length >= 2, got {[f.numel() for f in bank]}")
+        if bank[0].numel() % 2:  # an odd bank gets a trailing zero, as pywt.Wavelet(filter_bank=...) does
+            bank = [torch.cat([f, f.new_zeros(1)]) for f in bank]
+        self.filters = bank
+        self.dec_len = bank[0].numel()
+
+
 def _wavelet(wavelet):
+    """A front_kernels ``Wavelet`` (constant taps) or a :class:`_TensorBank` (taps that need a gradient)."""
     if isinstance(wavelet, (tuple, list)) and getattr(wavelet, "filter_bank", None) is None:
         if len(wavelet) != 4:
             raise ValueError(f"a wavelet given as a tuple must be (dec_lo, dec_hi, rec_lo, rec_hi), got {len(wavelet)} "
                              "entries")
         wavelet = _Bank(wavelet)
     bank = getattr(wavelet, "filter_bank", None)
-    if bank is not None and torch.is_grad_enabled() and any(
-            isinstance(f, torch.Tensor) and f.requires_grad for f in bank):
-        warnings.warn("front_kernels.compat.ptwt reads the wavelet's filters as constants: no gradient reaches "
-                      "them (ptwt's learnable-wavelet training needs ptwt itself)", UserWarning, stacklevel=3)
     if bank is not None:
+        bank = tuple(bank)
+        if torch.is_grad_enabled() and any(isinstance(f, torch.Tensor) and f.requires_grad for f in bank):
+            if len(bank) != 4:
+                raise ValueError(f"wavelet.filter_bank must hold four filters, got {len(bank)}")
+            return _TensorBank([torch.as_tensor(f) for f in bank])
         bank = [f.detach().cpu().reshape(-1).tolist() if isinstance(f, torch.Tensor) else f for f in bank]
         wavelet = _Bank(bank) if getattr(wavelet, "name", None) is None else _Named(wavelet.name, bank)
     return get_wavelet(wavelet)
@@ -191,9 +212,90 @@ def _analysis(data, wavelet, mode, level, axes, ndim, default_mode, backend) -> 
     lev = _level(level, data, dims, w)
     if lev == 0:
         return [data]
+    if isinstance(w, _TensorBank):
+        return _wavedecn_taps(data, w, m, lev, dims, backend)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Level value of", category=UserWarning)
         return _fk.wavedecn(data, w, m, lev, dims, backend=backend)
+
+
+def _synthesis(coeffs: list, wavelet, dims, backend) -> torch.Tensor:
+    """``[cA_n, {details_n}, ..., {details_1}]`` back to the signal over ``dims``."""
+    w = _wavelet(wavelet)
+    if isinstance(w, _TensorBank):
+        return _waverecn_taps(coeffs, w, dims, backend)
+    return _fk.waverecn(coeffs, w, _SYNTHESIS_MODE, axes=dims, backend=backend)
+
+
+# ----------------------------------------------------------------------------------------------
+# learnable filters: the transforms are linear in each filter, so with e_j the j-th unit impulse
+#   dwt(x; h)[o] = sum_j h[j] * dwt(x; e_j)[o]   (dwt(x; e_j)[o] is the extended sample x[2o + 1 - j])
+#   idwt(c; g)   = sum_j g[j] * idwt(c; e_j)
+# Both sides are front_kernels transforms of unit banks combined with the tap tensors, so autograd
+# differentiates in the data and in the taps.
+
+
+_UNITS: dict = {}
+
+
+def _units(f: int):
+    if f not in _UNITS:
+        rows = [tuple(1.0 if i == j else 0.0 for i in range(f)) for j in range(f)]
+        _UNITS[f] = [get_wavelet(_Named(f"unit{j}/{f}", (r, r, r, r))) for j, r in enumerate(rows)]
+    return _UNITS[f]
+
+
+def _taps(filt: torch.Tensor, parts: list) -> torch.Tensor:
+    return torch.tensordot(filt.to(device=parts[0].device, dtype=parts[0].dtype), torch.stack(parts), dims=1)
+
+
+def _dwt_axis(x, bank: _TensorBank, mode: str, axis: int, backend):
+    parts = [_fk.dwt(x, u, mode, axis=axis, backend=backend)[0] for u in _units(bank.dec_len)]
+    return _taps(bank.filters[0], parts), _taps(bank.filters[1], parts)
+
+
+def _idwt_axis(a, d, bank: _TensorBank, axis: int, backend):
+    out = None
+    for c, filt in ((a, bank.filters[2]), (d, bank.filters[3])):
+        if c is None:
+            continue
+        y = _taps(filt, [_fk.idwt(c, None, u, _SYNTHESIS_MODE, axis=axis, backend=backend) for u in _units(bank.dec_len)])
+        out = y if out is None else out + y
+    return out
+
+
+def _wavedecn_taps(data, bank, mode, level, dims, backend) -> list:
+    approx, details = data, []
+    for _ in range(level):
+        bands = {"": approx}
+        for d in dims:
+            new = {}
+            for key, v in bands.items():
+                new[key + "a"], new[key + "d"] = _dwt_axis(v, bank, mode, d, backend)
+            bands = new
+        approx = bands.pop("a" * len(dims))
+        details.append(bands)
+    return [approx] + details[::-1]
+
+
+def _waverecn_taps(coeffs, bank, dims, backend) -> torch.Tensor:
+    a = coeffs[0]
+    for level in coeffs[1:]:
+        present = next((v for v in level.values() if v is not None), None)
+        if present is None:
+            raise ValueError("a detail level holds no coefficients")
+        a = a[tuple(slice(0, s) for s in present.shape)]  # an odd length: drop the approximation's extra sample
+        bands = dict(level)
+        bands["a" * len(dims)] = a
+        for j in range(len(dims) - 1, -1, -1):
+            new = {}
+            for prefix in itertools.product("ad", repeat=j):
+                key = "".join(prefix)
+                lo, hi = bands.get(key + "a"), bands.get(key + "d")
+                new[key] = None if lo is None and hi is None else _idwt_axis(lo, hi, bank, dims[j], backend)
+            bands = new
+        a = bands[""]
+    return a
 
 
 def _check_same(tensors, what: str) -> torch.Tensor:
@@ -245,7 +347,7 @@ def waverec(coeffs, wavelet, axis: int = -1, *, backend: str | None = None) -> t
     if len(coeffs) == 1:
         return coeffs[0]
     d = _dims(ref, axis, 1)
-    return _fk.waverec(list(coeffs), _wavelet(wavelet), _SYNTHESIS_MODE, axis=d[0], backend=backend)
+    return _synthesis([coeffs[0]] + [{} if c is None else {"d": c} for c in coeffs[1:]], wavelet, d, backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -277,8 +379,7 @@ def waverec2(coeffs, wavelet, axes: tuple[int, int] = (-2, -1), *, backend: str 
     if len(coeffs) == 1:
         return coeffs[0]
     dims = _dims(ref, axes, 2)
-    return _fk.waverec2([coeffs[0]] + [tuple(det) for det in coeffs[1:]], _wavelet(wavelet), _SYNTHESIS_MODE,
-                        axes=dims, backend=backend)
+    return _synthesis([coeffs[0]] + [{k: v for k, v in zip(("da", "ad", "dd"), det) if v is not None} for det in coeffs[1:]], wavelet, dims, backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -313,8 +414,7 @@ def waverec3(coeffs, wavelet, axes: tuple[int, int, int] = (-3, -2, -1), *,
     if len(coeffs) == 1:
         return coeffs[0]
     dims = _dims(ref, axes, 3)
-    return _fk.waverecn([coeffs[0]] + [dict(d) for d in coeffs[1:]], _wavelet(wavelet), _SYNTHESIS_MODE,
-                        axes=dims, backend=backend)
+    return _synthesis([coeffs[0]] + [dict(d) for d in coeffs[1:]], wavelet, dims, backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -337,8 +437,7 @@ def _fswaverec(coeffs, wavelet, axes, ndim, backend) -> torch.Tensor:
     if len(coeffs) == 1:
         return coeffs[0]
     dims = _dims(ref, axes, ndim)
-    return _fk.waverecn([coeffs[0]] + [dict(d) for d in coeffs[1:]], _wavelet(wavelet), _SYNTHESIS_MODE,
-                        axes=dims, backend=backend)
+    return _synthesis([coeffs[0]] + [dict(d) for d in coeffs[1:]], wavelet, dims, backend)
 
 
 def fswavedec2(data: torch.Tensor, wavelet, *, mode: str = "reflect", level: int | None = None,
