@@ -76,9 +76,11 @@ learnable wavelet whose filter tensors require grad, in the filters too: each tr
 in each filter, :math:`\mathrm{dwt}(x; h) = \sum_j h_j\, \mathrm{dwt}(x; e_j)` with :math:`e_j` the
 unit impulses, so that case runs the package's transforms of the :math:`F` unit banks and combines
 them with the tap tensors (about :math:`F` times the work of constant filters; constant filters,
-or any call under ``torch.no_grad()``, take the direct path). Differences from ptwt, all on input ptwt rejects
-or mishandles: float16 / bfloat16 inputs work (computed in float32); ``reflect`` / ``periodic`` on
-an axis shorter than the padding (where torch's padding raises in ptwt) give pywt's values;
+or any call under ``torch.no_grad()``, take the direct path). Differences from ptwt, all on input
+ptwt rejects or mishandles: float16 / bfloat16 inputs work (computed in float32); ``reflect`` /
+``periodic`` on an axis shorter than the padding (where torch's padding raises in ptwt) give
+pywt's values; ``wavedec3`` with zero levels (``level=None`` on a too-small volume) returns
+``(x,)``, where ptwt 1.0.1 returns ``x`` with its internal batch / channel dims still added;
 ``fswaverec*`` does not add the approximation to the caller's detail dicts (ptwt mutates them);
 missing or ``None`` detail bands count as zeros. Every function takes a keyword-only
 ``backend=`` (``'reference'``, ``'triton'``, ``'cuda'``), as the rest of front_kernels.
