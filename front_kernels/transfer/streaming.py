@@ -310,10 +310,12 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
     reading group ``k+1``, transforming group ``k`` and writing group ``k-1``
     overlap, and at most two groups' sources and two groups' outputs are held
     at once. The time the transforms wait for the reader or the writer is
-    ``stats.wait_read_s`` / ``stats.wait_write_s``. The transforms' scratch
+    ``stats.wait_read_s`` / ``stats.wait_write_s``. After each group the
+    heap's free pages go back to the system (``malloc_trim``), which keeps
+    fragmentation from adding up over the groups; the transforms' scratch
     buffers (sized by the largest layer transformed so far, part of every
     group's peak anyway) and the resampling matrices (one per distinct pair
-    of axis sizes) are kept from group to group, and released at the end
+    of axis sizes) are kept from group to group and released at the end
     (:func:`release_workspace`): freeing and faulting them in again for every
     group cost a fifth of a small transfer. ``on_group(group_plan)`` and ``after_group(index)`` are
     called after each group's transform. An error in any thread stops the
@@ -350,6 +352,7 @@ def stream_groups(plan: TransferPlan, source: TensorStore, target: TensorStore, 
             del result
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
+            _malloc_trim()
             reader.done()
             t2 = time.perf_counter()
             stats.compute_s += t2 - t1
