@@ -333,16 +333,26 @@ def _run(plan, source, target, out, comm, device, limit, config, report, progres
             exc.detail = (f"torchrun stops every rank when one fails; rank(s) {', '.join(map(str, silent))} "
                           f"had not finished" if silent else "")
         if rank == 0:
-            shutil.rmtree(stage, ignore_errors=True)
+            _remove_stage(stage)
         raise
     except BaseException:
         if rank == 0:
-            shutil.rmtree(stage, ignore_errors=True)
+            _remove_stage(stage)
         raise
     finally:
         if lock is not None:
             lock.release()
     return out, (total if rank == 0 else _own_stats(total, rank))
+
+
+def _remove_stage(stage: Path) -> None:
+    """Remove the staging folder of a failed run. torchrun's SIGTERM can land here, while the first error
+    (naming the rank that died) is being raised: that error is the one to report, so the signal only
+    cuts the clean-up short (a later run removes what is left, :func:`remove_stale_stages`)."""
+    try:
+        shutil.rmtree(stage, ignore_errors=True)
+    except Terminated:
+        pass
 
 
 def _own_stats(total: TransferStats, rank: int) -> TransferStats:
