@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 import front_kernels as fk
-from front_kernels.bench_command import best_time
+from front_kernels.bench_command import best_time, write_table
 
 BATCH = (12, 384, 1536)
 
@@ -83,10 +83,7 @@ def main(argv=None) -> int:
             print(lines[-1], flush=True)
     lines += ["", f"compat slower than the original in {slower} of {rows} rows"]
     print(lines[-1])
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
-        print(f"wrote {args.out}")
+    write_table(lines, args.out)
     return 0
 
 

@@ -56,7 +56,7 @@ from pathlib import Path
 import torch
 
 import front_kernels as fk
-from front_kernels.bench_command import best_time
+from front_kernels.bench_command import best_time, write_table
 from front_kernels.transfer import transfer
 from front_kernels.transfer.api import prepare
 from front_kernels.transfer.distributed import write_transfer
@@ -243,10 +243,7 @@ def main(argv=None) -> int:
         lines += [f"- best of {args.rounds} after one warm-up; a (n, 4Mi/n) or (4Mi/n, n) float32 stack", ""]
         print("\n".join(lines), flush=True)
         lines += crossover_table(args.rounds)
-        if args.out:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text("\n".join(lines) + "\n")
-            print(f"wrote {args.out}")
+        write_table(lines, args.out)
         return 0
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -290,10 +287,7 @@ def main(argv=None) -> int:
                        f"{bound:.3f} | {bound / t:.2f} | {wait} | {written} | {alone} |")
                 lines.append(row)
                 print(row, flush=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
-        print(f"wrote {args.out}")
+    write_table(lines, args.out)
     return 0
 
 

@@ -30,6 +30,14 @@ def best_time(fn, repeat: int) -> float:
     return best * 1e3
 
 
+def write_table(lines: list[str], out) -> None:
+    """Write a benchmark's markdown ``lines`` to ``out`` (a path; folders created), when given."""
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines) + "\n")
+        print(f"wrote {out}")
+
+
 def cases(n: int, workers: int):
     """(name, front_kernels callable, peer name, peer callable or None) for an ``n x n`` float32 input."""
     import front_kernels as fk

@@ -19,7 +19,7 @@ import math
 import torch
 
 from ..transforms.resampling import _pad_or_truncate
-from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group
+from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group, shaped_outputs
 from .options import BotOptions
 from .shapes import signal_shape
 
@@ -91,6 +91,4 @@ def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
     stack = [x.reshape((L * blocks,) + sig_s)]
     del x
     out = run_group(stack, depth, maps, rescaling, blocks=blocks)
-    if blocks > 1:  # one tensor of blocks per target layer
-        return [y.reshape((blocks,) + tuple(target_shapes[j * blocks])) for j, y in enumerate(out)]
-    return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]
+    return shaped_outputs(out, target_shapes, blocks)

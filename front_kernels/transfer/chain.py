@@ -40,7 +40,6 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from ..transforms import dctn, idctn
 
@@ -396,6 +395,14 @@ def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling
         x, [None if m is None else m.to(device=x.device, dtype=x.dtype) for m in mats], False)
     out = [_rescale_layer(y[j], *_block_stats(j, blocks, means, stds), rescaling) for j in range(y.shape[0])]
     return out if blocks == 1 else list(y.view((-1, blocks) + tuple(y.shape[1:])).unbind(0))
+
+
+def shaped_outputs(out: list, target_shapes, blocks: int = 1) -> list[torch.Tensor]:
+    """The chain's target layers in their target shapes (with ``blocks``, one ``(blocks, *shape)`` tensor per
+    layer, ``target_shapes`` listing one shape per block)."""
+    if blocks > 1:
+        return [y.reshape((blocks,) + tuple(target_shapes[j * blocks])) for j, y in enumerate(out)]
+    return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]
 
 
 def run_group(stack: list, depth, axes: list, rescaling: Rescaling, blocks: int = 1) -> list[torch.Tensor]:

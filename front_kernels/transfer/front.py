@@ -28,7 +28,7 @@ import math
 
 import torch
 
-from .chain import Dense, Rescaling, Spectral, run_group, truncate_or_pad
+from .chain import Dense, Rescaling, Spectral, run_group, shaped_outputs, truncate_or_pad
 from .depth import depth_matrix, map_depth
 from .options import FrontOptions
 from .shapes import mlp_hidden_axis, signal_shape
@@ -138,6 +138,4 @@ def front_group(key: str, x: torch.Tensor, target_shapes, options: FrontOptions,
     stack = [x.reshape((L * blocks,) + sig_s)]
     del x
     out = run_group(stack, depth_map, maps, rescaling, blocks=blocks)
-    if blocks > 1:  # one tensor of blocks per target layer
-        return [y.reshape((blocks,) + tuple(target_shapes[j * blocks])) for j, y in enumerate(out)]
-    return [y.reshape(tuple(target_shapes[j])) for j, y in enumerate(out)]
+    return shaped_outputs(out, target_shapes, blocks)
