@@ -1,7 +1,8 @@
 """Run a peer library's own test module against front_kernels.
 
-:func:`load` reads the installed peer test file (scipy's and PyWavelets' wheels ship them),
-replaces the imports that name the peer's transforms with the shims of this folder, and
+:func:`load` reads the installed peer test file (scipy's and PyWavelets' wheels ship them;
+:func:`load_vendored` reads the verbatim copies in ``vendored/`` of those whose wheels do not:
+torch-dct and ptwt), replaces the imports that name the peer's transforms with the shims of this folder, and
 executes it into the calling test module's namespace, so pytest collects the peer's tests
 (and fixtures) as ours. The peer's other imports (numpy, pytest, scipy.fftpack as an
 oracle, pywt internals) stay as they are.
@@ -16,8 +17,18 @@ def peer_path(package: str, relpath: str) -> Path:
     return Path(importlib.util.find_spec(package).origin).parent / relpath
 
 
+VENDORED = Path(__file__).parent / "vendored"
+
+
 def load(namespace: dict, package: str, relpath: str, replace: dict[str, str]) -> None:
-    path = peer_path(package, relpath)
+    _exec(namespace, peer_path(package, relpath), replace)
+
+
+def load_vendored(namespace: dict, relpath: str, replace: dict[str, str]) -> None:
+    _exec(namespace, VENDORED / relpath, replace)
+
+
+def _exec(namespace: dict, path: Path, replace: dict[str, str]) -> None:
     src = path.read_text()
     for old, new in replace.items():
         if old not in src:

@@ -1,6 +1,9 @@
 """Peer suites: scipy's and PyWavelets' own tests of the transforms front_kernels has, run through the
 numpy <-> torch shims of this folder.
 
+The peers whose wheels ship no tests (torch-dct, ptwt) have verbatim copies in ``vendored/``, which
+pytest does not collect on its own (``collect_ignore_glob``): the ``test_peer_*`` modules run them.
+
 Every test the peers ship in these modules runs, except those listed below, each with its reason:
 ``OUT_OF_SCOPE`` (skipped: features front_kernels does not offer) and ``KNOWN_FAILURES`` (in scope,
 failing for the stated reason; strict xfail, so a fix shows up as XPASS). Patterns are matched
@@ -23,6 +26,8 @@ WORKERS = "workers / threading is out of scope"
 CONTINUOUS = "continuous wavelets are out of scope"
 DTYPES = ("loops over pywt's dtype list, which includes complex and float16 (out of scope); the real "
           "float32 / float64 cases are covered by tests/test_wavelet_families.py and tests/test_wavelets.py")
+
+collect_ignore_glob = ["vendored/*"]
 
 SC, PF = "test_peer_scipy_real_transforms", "test_peer_pocketfft_real_transforms"
 OUT_OF_SCOPE: dict[str, str] = {

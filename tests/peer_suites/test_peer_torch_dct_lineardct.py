@@ -1,0 +1,6 @@
+"""torch-dct's own torch_dct/test/test_lineardct.py, run against front_kernels.compat.torch_dct (see _peer.py)."""
+from peer_suites._peer import load_vendored
+
+load_vendored(globals(), "torch_dct/test_lineardct.py", {
+    "import torch_dct\n": "import front_kernels.compat.torch_dct as torch_dct\n",
+})
