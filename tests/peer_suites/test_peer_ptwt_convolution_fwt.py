@@ -3,8 +3,8 @@ import pytest
 
 pytest.importorskip("ptwt", reason="ptwt (its internals are imported by its tests) is not installed")
 
-from peer_suites._peer import load_vendored  # noqa: E402
-from peer_suites._ptwt_imports import MACKEY_GLASS, SAMPLE_IMAGE  # noqa: E402
+from peer_suites._peer import load_vendored
+from peer_suites._ptwt_imports import MACKEY_GLASS, SAMPLE_IMAGE
 
 load_vendored(globals(), "ptwt/test_convolution_fwt.py", {
     "from ptwt.conv_transform import wavedec, waverec\n": "from front_kernels.compat.ptwt import wavedec, waverec\n",

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("ptwt", reason="ptwt (its internals are imported by its tests) is not installed")
 
-from peer_suites._peer import load_vendored  # noqa: E402
+from peer_suites._peer import load_vendored
 
 load_vendored(globals(), "ptwt/test_separable_conv_fwt.py", {
     "    fswavedec2,\n    fswavedec3,\n    fswaverec2,\n    fswaverec3,\n)\n":
