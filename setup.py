@@ -144,7 +144,8 @@ def _ext_modules() -> tuple[list[Extension], dict]:
     return [Extension(EXT_NAME, sources=sources)], {"build_ext": CudaBuildExt}
 
 
-# --- CPU extension front_kernels._cpu: fused DCT passes around torch.fft (C++/OpenMP/pybind11, no torch headers).
+# --- CPU extension front_kernels._cpu: fused DCT passes around torch.fft and one
+# 2-D DWT level (C++/OpenMP/pybind11, no torch headers).
 # FRONT_KERNELS_BUILD_CPU=0 skips it; if the compiler fails it is skipped with a warning (the pure-torch path remains).
 CPU_EXT_NAME = "front_kernels._cpu"
 
@@ -158,7 +159,8 @@ def _with_cpu_extension(exts: list[Extension], cmds: dict) -> tuple[list[Extensi
         print("warning: pybind11 not found; front_kernels._cpu is not built", file=sys.stderr)
         return exts, cmds
     cpu = Extension(CPU_EXT_NAME,
-                    sources=["csrc/cpu/module_cpu.cpp", "csrc/cpu/dct2d_cpu.cpp", "csrc/cpu/bands_cpu.cpp"],
+                    sources=["csrc/cpu/module_cpu.cpp", "csrc/cpu/dct2d_cpu.cpp", "csrc/cpu/bands_cpu.cpp",
+                             "csrc/cpu/dwt2_cpu.cpp"],
                     depends=["csrc/cpu/common.h", "csrc/cpu/dct2d.h"], include_dirs=[pybind11.get_include()],
                     language="c++", extra_compile_args=["-O3", "-fopenmp", "-std=c++17", "-fvisibility=hidden"],
                     extra_link_args=["-fopenmp"])

@@ -357,14 +357,15 @@ def test_compile_fullgraph_wavedec2_waverec2():
 
 @pytest.mark.parametrize("wavelet", ["haar", "db3"])
 def test_autograd_and_inference_paths_agree(wavelet):
-    """Without autograd the 2-D levels reuse their scratch buffers; the numbers must not change."""
+    """Without autograd the 2-D levels run the compiled CPU level (or the GEMMs with reused scratch
+    buffers); with it, the blocked GEMMs: the two agree to rounding (float64)."""
     x = torch.randn(3, 32, 20, dtype=torch.float64)
     plain = fk.wavedec2(x, wavelet, "symmetric", level=2)
     tracked = fk.wavedec2(x.clone().requires_grad_(), wavelet, "symmetric", level=2)
-    torch.testing.assert_close(plain[0], tracked[0].detach(), rtol=0, atol=0)
+    torch.testing.assert_close(plain[0], tracked[0].detach(), rtol=1e-14, atol=1e-14)
     for p, t in zip(plain[1:], tracked[1:]):
         for pb, tb in zip(p, t):
-            torch.testing.assert_close(pb, tb.detach(), rtol=0, atol=0)
+            torch.testing.assert_close(pb, tb.detach(), rtol=1e-14, atol=1e-14)
     torch.testing.assert_close(fk.waverec2(plain, wavelet, "symmetric")[..., :32, :20], x)
 
 

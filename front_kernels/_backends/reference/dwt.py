@@ -36,6 +36,10 @@ outside autograd it reuses its scratch buffers for the later stages.
 
 Because a block's matrix is dense, a non-finite input sample turns every output
 of its block (not only those within the filter support) into NaN.
+
+On the CPU, outside autograd, a level over the last two dims runs the compiled
+level of :mod:`.native_dwt` instead (the same numbers, filtered directly: one read
+of the input and one write of each band, and NaNs stay within the filter support).
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ import torch
 
 from ..._checks import compute_dtype
 from ...wavelets import Wavelet
+from . import native_dwt
 
 _cache: dict = {}
 REUSE_BUFFERS = True
@@ -383,6 +388,8 @@ def _dwt2_last(x: torch.Tensor, w: Wavelet, mode: str) -> torch.Tensor:
     like two :func:`_analysis` passes (H first), but with one padded copy of the input and
     the bands left in blocked order until a single final permutation."""
     *lead, h, wd = x.shape
+    if native_dwt.usable(x) and native_dwt.analysis_supported(h, wd, w, mode, _outside_value):
+        return native_dwt.dwt2(x, w, mode, _outside_value)
     b = math.prod(lead)
     f = w.dec_len
     gh = _analysis_geometry(h, f, mode)
@@ -481,6 +488,13 @@ def dwtn(x: torch.Tensor, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) ->
 
 
 def _idwtn_compute(coeffs: dict, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tensor:
+    ref = next(v for v in coeffs.values() if v is not None)
+    if len(dims) == 2 and dims == (ref.ndim - 2, ref.ndim - 1):
+        bands = {k: None if v is None else _to_compute(v) for k, v in coeffs.items()}
+        ref = next(v for v in bands.values() if v is not None)
+        if (native_dwt.usable(ref) and not any(v is not None and v.requires_grad for v in bands.values())
+                and native_dwt.synthesis_supported(ref.shape[-2], ref.shape[-1], wavelet, mode)):
+            return native_dwt.idwt2(bands, wavelet, mode)
     y = _stack(coeffs, len(dims))
     for j in range(len(dims) - 1, -1, -1):
         # y is (2,)*(j+1) + data shape; the outermost band dim belongs to dims[j]

@@ -1,0 +1,306 @@
+// One level of the 2-D discrete wavelet transform over the two trailing dims of a C-contiguous stack of
+// b images (h, w), analysis and synthesis, in one pass over memory each; bound into front_kernels._cpu
+// by module_cpu.cpp and used by front_kernels/_backends/reference/dwt.py (its module doc has the math).
+//
+// Analysis, filter length F = 2K, taps a_c[m] = h_c[F-1-m] (c = 0 low, 1 high):
+//   e_j = s_j * x[r_j] along each axis (the boundary extension as an index map r and a weight s in
+//   {1, -1, 0}; interior j maps to j - left with weight 1), and for every output row o
+//     v_c[o][:] = sum_m a_c[m] e_H[2o+m][:]                    (vertical, over whole rows)
+//     band[iw][ih][o][q] = sum_m a_iw[m] e_W(v_ih[o])[2q+m]    (horizontal, polyphase form)
+//   so each input row is read F/2 times while it is in cache and each band is written once.
+// Synthesis, taps g_c and polyphase p_c[m][r] = g_c[2(K-1-m)+r]:
+//   coefficients extended by an index map (identity, or periodic for 'periodization'), and for every
+//   output row y = 2p + r in the kept window
+//     A[:] = sum_m sum_ih c[ih][a][p+m][:] p_ih[m][r],  D[:] = the same with the 'd' bands along w
+//     out[y][2q+s] = sum_m (A[q+m] p_0[m][s] + D[q+m] p_1[m][s])  over the kept columns.
+// A missing band (null pointer) counts as zeros. Threads split (image, row range) tiles; the results do
+// not depend on the number of threads.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "common.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using fk_cpu::ptr;
+
+constexpr int64_t kMaxTaps = 128;  // pywt's longest filters (coif17) have 102
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define FK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define FK_CLONES
+#endif
+#define FK_INLINE inline __attribute__((always_inline))
+
+// One axis of an analysis level: n samples in, n_out per band, extended length 2 n_out + F - 2.
+struct AxisMap {
+  int64_t n, n_out, left;
+  std::vector<int64_t> src;  // per extended position: source sample
+  std::vector<double> sign;  // per extended position: 1, -1 or 0 (zero extension)
+};
+
+AxisMap axis_map(int64_t n, int64_t n_out, int64_t left, const std::vector<int64_t>& src,
+                 const std::vector<double>& sign, int64_t f, const char* name) {
+  const int64_t len = 2 * n_out + f - 2;
+  if (static_cast<int64_t>(src.size()) != len || static_cast<int64_t>(sign.size()) != len)
+    throw std::invalid_argument(std::string(name) + ": index map of the wrong length");
+  for (int64_t s : src)
+    if (s < 0 || s >= n) throw std::invalid_argument(std::string(name) + ": index map out of range");
+  return {n, n_out, left, src, sign};
+}
+
+template <typename T> struct AnalysisArgs {
+  const T* x;
+  T* out;
+  int64_t b, f;
+  AxisMap ah, aw;
+  T taps[2][kMaxTaps];
+};
+
+// e (length 2 n_out + F - 2) holds the interior at [left, left + n); fill its boundary from the map.
+template <typename T> FK_INLINE void fill_boundary(T* e, const AxisMap& a, int64_t len) {
+  for (int64_t j = 0; j < a.left; ++j) e[j] = static_cast<T>(a.sign[j]) * e[a.left + a.src[j]];
+  for (int64_t j = a.left + a.n; j < len; ++j) e[j] = static_cast<T>(a.sign[j]) * e[a.left + a.src[j]];
+}
+
+// out_c[q] = sum_m taps[c][m] e[2q + m], q < n_out, through the even / odd halves E, O of e.
+template <typename T>
+FK_INLINE void analysis_row(const T* e, T* ev, T* od, int64_t n_out, int64_t k, const T (*taps)[kMaxTaps], T* lo,
+                            T* hi) {
+  const int64_t half = n_out + k - 1;
+  for (int64_t q = 0; q < half; ++q) ev[q] = e[2 * q], od[q] = e[2 * q + 1];
+  for (int64_t q = 0; q < n_out; ++q) lo[q] = hi[q] = T(0);
+  for (int64_t m = 0; m < k; ++m) {
+    const T l0 = taps[0][2 * m], l1 = taps[0][2 * m + 1], h0 = taps[1][2 * m], h1 = taps[1][2 * m + 1];
+    const T* __restrict pe = ev + m;
+    const T* __restrict po = od + m;
+    for (int64_t q = 0; q < n_out; ++q) {
+      lo[q] += l0 * pe[q] + l1 * po[q];
+      hi[q] += h0 * pe[q] + h1 * po[q];
+    }
+  }
+}
+
+template <typename T> FK_INLINE void analysis_tile(const AnalysisArgs<T>& A, int64_t bi, int64_t o0, int64_t o1) {
+  const AxisMap &ah = A.ah, &aw = A.aw;
+  const int64_t f = A.f, k = f / 2, w = aw.n, nw = aw.n_out, lenw = 2 * nw + f - 2;
+  const int64_t plane = ah.n_out * nw, band = A.b * plane;
+  std::vector<T> buf(2 * lenw + 2 * (nw + k));
+  T* e0 = buf.data();
+  T* e1 = e0 + lenw;
+  T* ev = e1 + lenw;
+  T* od = ev + nw + k;
+  const T* x = A.x + bi * ah.n * w;
+  constexpr int64_t kCols = 512;  // columns per strip: the F accumulated rows stay in L1
+  for (int64_t o = o0; o < o1; ++o) {
+    T* v0 = e0 + aw.left;
+    T* v1 = e1 + aw.left;
+    for (int64_t c0 = 0; c0 < w; c0 += kCols) {
+      const int64_t c1 = std::min(w, c0 + kCols);
+      for (int64_t c = c0; c < c1; ++c) v0[c] = v1[c] = T(0);
+      for (int64_t m = 0; m < f; ++m) {
+        const int64_t j = 2 * o + m;
+        const int64_t r = j - ah.left;
+        const bool inside = r >= 0 && r < ah.n;
+        const T s = inside ? T(1) : static_cast<T>(ah.sign[j]);
+        if (s == T(0)) continue;
+        const T* __restrict row = x + (inside ? r : ah.src[j]) * w;
+        const T l = s * A.taps[0][m], h = s * A.taps[1][m];
+        for (int64_t c = c0; c < c1; ++c) {
+          v0[c] += l * row[c];
+          v1[c] += h * row[c];
+        }
+      }
+    }
+    fill_boundary(e0, aw, lenw);
+    fill_boundary(e1, aw, lenw);
+    T* out = A.out + bi * plane + o * nw;
+    // band index [iw][ih]: iw along w (the horizontal filter), ih along h (the vertical one)
+    analysis_row(e0, ev, od, nw, k, A.taps, out, out + 2 * band);
+    analysis_row(e1, ev, od, nw, k, A.taps, out + band, out + 3 * band);
+  }
+}
+
+FK_CLONES void analysis_tile_f32(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+  analysis_tile(A, bi, o0, o1);
+}
+FK_CLONES void analysis_tile_f64(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+  analysis_tile(A, bi, o0, o1);
+}
+
+// Tiles of rows: enough per image for the threads, at least 16 rows each so a tile amortises its buffers.
+template <typename F> void for_tiles(int64_t b, int64_t rows, int64_t work_per_row, F run) {
+  const int64_t per = std::max<int64_t>(16, rows / 8);
+  const int64_t tiles = (rows + per - 1) / per;
+  const bool par = b * rows * work_per_row >= (int64_t{1} << 15);
+#pragma omp parallel for schedule(dynamic) if (par)
+  for (int64_t t = 0; t < b * tiles; ++t) {
+    const int64_t bi = t / tiles, r0 = (t % tiles) * per;
+    run(bi, r0, std::min(rows, r0 + per));
+  }
+}
+
+template <typename T>
+void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
+              const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
+              const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
+              const std::vector<double>& sign_w) {
+  const int64_t f = static_cast<int64_t>(dec_lo.size());
+  if (f < 2 || f % 2 || f > kMaxTaps || dec_hi.size() != dec_lo.size())
+    throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
+  fk_cpu::check_sizes(b, h, w);
+  AnalysisArgs<T> A{ptr<const T>(x), ptr<T>(out), b, f,
+                    axis_map(h, nh, left_h, src_h, sign_h, f, "h"), axis_map(w, nw, left_w, src_w, sign_w, f, "w"),
+                    {}};
+  for (int64_t m = 0; m < f; ++m) {
+    A.taps[0][m] = static_cast<T>(dec_lo[f - 1 - m]);
+    A.taps[1][m] = static_cast<T>(dec_hi[f - 1 - m]);
+  }
+  py::gil_scoped_release nogil;
+  for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) {
+    if constexpr (sizeof(T) == 4) analysis_tile_f32(A, bi, o0, o1);
+    else analysis_tile_f64(A, bi, o0, o1);
+  });
+}
+
+// One axis of a synthesis level: l coefficients, extended to le = pairs + K - 1 by src; the outputs
+// [shift, shift + keep) of the 2 * pairs that the extended coefficients give are kept.
+struct SynAxis {
+  int64_t l, pairs, shift, keep;
+  std::vector<int64_t> src;
+};
+
+template <typename T> struct SynthesisArgs {
+  const T* band[2][2];  // [ih][iw], null: zeros
+  T* out;
+  int64_t b, k;
+  SynAxis sh, sw;
+  T poly[2][kMaxTaps / 2][2];  // poly[c][m][r] = g_c[2(K-1-m)+r]
+};
+
+template <typename T> FK_INLINE void synthesis_tile(const SynthesisArgs<T>& S, int64_t bi, int64_t y0, int64_t y1) {
+  const SynAxis &sh = S.sh, &sw = S.sw;
+  const int64_t k = S.k, l2 = sw.l, le2 = sw.pairs + k - 1;
+  const bool ext_w = sw.shift != 0 || le2 != l2;
+  std::vector<T> buf(4 * le2 + 2 * sw.pairs);
+  T* a = buf.data();
+  T* d = a + le2;
+  T* ae = d + le2;
+  T* de = ae + le2;
+  T* ev = de + le2;
+  T* od = ev + sw.pairs;
+  const int64_t cplane = sh.l * l2;
+  for (int64_t y = y0; y < y1; ++y) {
+    const int64_t yy = y + sh.shift, p = yy / 2, r = yy % 2;
+    for (int64_t c = 0; c < l2; ++c) a[c] = d[c] = T(0);
+    for (int64_t m = 0; m < k; ++m) {
+      const int64_t row = sh.src[p + m];
+      for (int ih = 0; ih < 2; ++ih) {
+        const T g = S.poly[ih][m][r];
+        const T* __restrict ca = S.band[ih][0] ? S.band[ih][0] + bi * cplane + row * l2 : nullptr;
+        const T* __restrict cd = S.band[ih][1] ? S.band[ih][1] + bi * cplane + row * l2 : nullptr;
+        if (ca)
+          for (int64_t c = 0; c < l2; ++c) a[c] += g * ca[c];
+        if (cd)
+          for (int64_t c = 0; c < l2; ++c) d[c] += g * cd[c];
+      }
+    }
+    const T* pa = a;
+    const T* pd = d;
+    if (ext_w) {
+      for (int64_t j = 0; j < le2; ++j) ae[j] = a[sw.src[j]], de[j] = d[sw.src[j]];
+      pa = ae, pd = de;
+    }
+    for (int64_t q = 0; q < sw.pairs; ++q) ev[q] = od[q] = T(0);
+    for (int64_t m = 0; m < k; ++m) {
+      const T a0 = S.poly[0][m][0], a1 = S.poly[0][m][1], d0 = S.poly[1][m][0], d1 = S.poly[1][m][1];
+      const T* __restrict qa = pa + m;
+      const T* __restrict qd = pd + m;
+      for (int64_t q = 0; q < sw.pairs; ++q) {
+        ev[q] += a0 * qa[q] + d0 * qd[q];
+        od[q] += a1 * qa[q] + d1 * qd[q];
+      }
+    }
+    T* __restrict o = S.out + (bi * sh.keep + y) * sw.keep;
+    int64_t col = 0, x = sw.shift;
+    if (x % 2 && col < sw.keep) o[col++] = od[x / 2], ++x;
+    for (; col + 1 < sw.keep; col += 2, x += 2) o[col] = ev[x / 2], o[col + 1] = od[x / 2];
+    if (col < sw.keep) o[col] = ev[x / 2];
+  }
+}
+
+FK_CLONES void synthesis_tile_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+  synthesis_tile(S, bi, y0, y1);
+}
+FK_CLONES void synthesis_tile_f64(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+  synthesis_tile(S, bi, y0, y1);
+}
+
+SynAxis syn_axis(int64_t l, int64_t pairs, int64_t shift, int64_t keep, const std::vector<int64_t>& src, int64_t k,
+                 const char* name) {
+  if (static_cast<int64_t>(src.size()) != pairs + k - 1 || shift < 0 || keep < 0 || shift + keep > 2 * pairs)
+    throw std::invalid_argument(std::string(name) + ": inconsistent synthesis geometry");
+  for (int64_t s : src)
+    if (s < 0 || s >= l) throw std::invalid_argument(std::string(name) + ": index map out of range");
+  return {l, pairs, shift, keep, src};
+}
+
+template <typename T>
+void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
+               const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
+               int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
+               const std::vector<int64_t>& src_w) {
+  const int64_t f = static_cast<int64_t>(rec_lo.size()), k = f / 2;
+  if (f < 2 || f % 2 || f > kMaxTaps || rec_hi.size() != rec_lo.size())
+    throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
+  if (bands.size() != 4) throw std::invalid_argument("bands: four pointers [aa, ad, da, dd] (0 for a zero band)");
+  fk_cpu::check_sizes(b, l1, l2);
+  SynthesisArgs<T> S{{{ptr<const T>(bands[0]), ptr<const T>(bands[1])}, {ptr<const T>(bands[2]), ptr<const T>(bands[3])}},
+                     ptr<T>(out), b, k,
+                     syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h"),
+                     syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w"), {}};
+  for (int64_t m = 0; m < k; ++m)
+    for (int r = 0; r < 2; ++r) {
+      S.poly[0][m][r] = static_cast<T>(rec_lo[2 * (k - 1 - m) + r]);
+      S.poly[1][m][r] = static_cast<T>(rec_hi[2 * (k - 1 - m) + r]);
+    }
+  py::gil_scoped_release nogil;
+  for_tiles(b, keep_h, 4 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) {
+    if constexpr (sizeof(T) == 4) synthesis_tile_f32(S, bi, y0, y1);
+    else synthesis_tile_f64(S, bi, y0, y1);
+  });
+}
+
+}  // namespace
+
+void bind_dwt2(py::module_& m) {
+  m.def(
+      "dwt2_analysis",
+      [](uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
+         const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
+         const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
+         const std::vector<double>& sign_w, bool dbl) {
+        (dbl ? analysis<double> : analysis<float>)(x, out, b, h, w, dec_lo, dec_hi, nh, left_h, src_h, sign_h, nw,
+                                                   left_w, src_w, sign_w);
+      },
+      "One 2-D analysis level: x (b, h, w) -> out (2_w, 2_h, b, nh, nw).");
+  m.def(
+      "dwt2_synthesis",
+      [](const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
+         const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
+         int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
+         const std::vector<int64_t>& src_w, bool dbl) {
+        (dbl ? synthesis<double> : synthesis<float>)(bands, out, b, l1, l2, rec_lo, rec_hi, pairs_h, shift_h, keep_h,
+                                                     src_h, pairs_w, shift_w, keep_w, src_w);
+      },
+      "One 2-D synthesis level: bands [aa, ad, da, dd] (b, l1, l2) -> out (b, keep_h, keep_w).");
+}

@@ -1,0 +1,109 @@
+r"""CPU fast path of one 2-D DWT level over the two trailing dims: ``front_kernels._cpu``'s
+``dwt2_analysis`` / ``dwt2_synthesis`` (``csrc/cpu/dwt2_cpu.cpp``).
+
+The numbers are those of :mod:`.dwt` (pywt's conventions; its module doc has the formulas),
+computed directly instead of as blocked GEMMs: each level reads its input once and writes
+each band once, and a sample outside a filter's support never reaches an output. The
+boundary extension is handed over as an index map with signs, so the modes whose extension
+is a signed copy of a sample (``zero``, ``constant``, ``symmetric``, ``reflect``,
+``periodic``, ``periodization``, ``antisymmetric``) run here; ``smooth`` and
+``antireflect`` (linear combinations of samples) keep the GEMM path. Synthesis does not
+depend on the mode except for ``periodization``, so it runs here for every mode.
+
+The op is used outside autograd and ``torch.compile`` only (:func:`usable`); gradients take
+the GEMM path, which autograd differentiates.
+"""
+from __future__ import annotations
+
+import torch
+
+from ...wavelets import Wavelet
+from . import native
+
+_maps: dict = {}
+
+
+def usable(x: torch.Tensor) -> bool:
+    """True when the compiled level applies to ``x`` (float32/float64 on the CPU, no autograd)."""
+    return (native.usable(x) and hasattr(native._cpu, "dwt2_analysis")
+            and not (torch.is_grad_enabled() and x.requires_grad) and not torch.compiler.is_compiling())
+
+
+def _analysis_map(n: int, f: int, mode: str, outside):
+    """``(n_out, left, src, sign)`` of one axis, or None when ``mode`` is not a signed copy."""
+    key = ("ana", n, f, mode)
+    if key not in _maps:
+        if mode == "periodization":
+            n_out, left = (n + 1) // 2, f // 2 - 1
+        else:
+            n_out, left = (n + f - 1) // 2, f - 2
+        src, sign, memo = [], [], {}
+        for j in range(2 * n_out + f - 2):
+            p = j - left
+            value = {p: 1.0} if 0 <= p < n else outside(p, n, mode, memo)
+            if len(value) > 1 or any(abs(s) != 1.0 for s in value.values()):
+                _maps[key] = None
+                break
+            (i, s), = value.items() if value else ((0, 0.0),)
+            src.append(i)
+            sign.append(s)
+        else:
+            _maps[key] = (n_out, left, src, sign)
+    return _maps[key]
+
+
+def _synthesis_map(l: int, k: int, periodization: bool):
+    """``(pairs, shift, keep, src)`` of one axis: ``l`` coefficients extended to ``pairs + k - 1``
+    (periodically for ``periodization``), outputs ``[shift, shift + keep)`` of ``2 * pairs``."""
+    key = ("syn", l, k, periodization)
+    if key not in _maps:
+        if periodization:
+            pairs = l + (k + 1) // 2
+            src = [(j - (k - 1)) % l for j in range(pairs + k - 1)]
+            _maps[key] = (pairs, k - 1, 2 * l, src)
+        else:
+            pairs = l - k + 1
+            _maps[key] = (pairs, 0, 2 * pairs, list(range(l)))
+    return _maps[key]
+
+
+def analysis_supported(h: int, w: int, wavelet: Wavelet, mode: str, outside) -> bool:
+    f = wavelet.dec_len
+    return _analysis_map(h, f, mode, outside) is not None and _analysis_map(w, f, mode, outside) is not None
+
+
+def dwt2(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor:
+    """One analysis level of ``x`` (``(*lead, H, W)``) as ``(2_W, 2_H, *lead, n_H, n_W)``."""
+    *lead, h, w = x.shape
+    f = wavelet.dec_len
+    nh, left_h, src_h, sign_h = _analysis_map(h, f, mode, outside)
+    nw, left_w, src_w, sign_w = _analysis_map(w, f, mode, outside)
+    x = x.contiguous()
+    b = x.numel() // (h * w)
+    out = torch.empty((2, 2, *lead, nh, nw), dtype=x.dtype)
+    native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), b, h, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
+                              nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64)
+    return out
+
+
+def synthesis_supported(l1: int, l2: int, wavelet: Wavelet, mode: str) -> bool:
+    k = wavelet.rec_len // 2
+    return mode == "periodization" or min(l1, l2) >= k
+
+
+def idwt2(bands: dict, wavelet: Wavelet, mode: str) -> torch.Tensor:
+    """One synthesis level from ``{'aa', 'ad', 'da', 'dd'}`` (key character 0 along H; a
+    missing or ``None`` band is zeros), all of shape ``(*lead, L1, L2)`` and one dtype."""
+    ref = next(v for v in bands.values() if v is not None)
+    *lead, l1, l2 = ref.shape
+    k = wavelet.rec_len // 2
+    per = mode == "periodization"
+    ph, sh, kh, src_h = _synthesis_map(l1, k, per)
+    pw, sw, kw, src_w = _synthesis_map(l2, k, per)
+    b = ref.numel() // (l1 * l2)
+    kept = [None if bands.get(key) is None else bands[key].contiguous() for key in ("aa", "ad", "da", "dd")]
+    out = torch.empty((*lead, kh, kw), dtype=ref.dtype)
+    native._cpu.dwt2_synthesis([0 if v is None else v.data_ptr() for v in kept], out.data_ptr(), b, l1, l2,
+                               list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, pw, sw, kw, src_w,
+                               ref.dtype == torch.float64)
+    return out
