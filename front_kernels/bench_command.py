@@ -30,6 +30,21 @@ def best_time(fn, repeat: int) -> float:
     return best * 1e3
 
 
+def best_times(fns, repeat: int) -> list[float]:
+    """Minimum wall time in milliseconds of each of ``fns`` over ``repeat`` rounds, after one
+    warm-up call each; every round calls each function once, in turn, so that load from other
+    processes falls on all of them alike."""
+    for fn in fns:
+        fn()
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return [b * 1e3 for b in best]
+
+
 def write_table(lines: list[str], out) -> None:
     """Write a benchmark's markdown ``lines`` to ``out`` (a path; folders created), when given."""
     if out:

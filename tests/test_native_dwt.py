@@ -20,7 +20,7 @@ SHAPES = [(1, 1), (2, 3), (7, 9), (16, 16), (33, 18), (3, 2, 11, 40)]
 @pytest.fixture
 def spy(monkeypatch):
     """Counts the calls that reach the compiled level, so a test fails if it silently falls back."""
-    calls = {"dwt2": 0, "idwt2": 0}
+    calls = {"dwt2": 0, "idwt2": 0, "dwt_last": 0, "idwt_last": 0}
     for name in calls:
         real = getattr(native_dwt, name)
 
@@ -60,6 +60,22 @@ def test_level_matches_pywt(spy, wavelet, mode, dtype):
         rec = fk.idwt2(got, wavelet, mode)
         _check(rec, pywt.idwt2((ref_a, ref_d), wavelet, mode), dtype)
     assert spy["dwt2"] > 0 and spy["idwt2"] > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("mode", SIGNED_COPY_MODES)
+@pytest.mark.parametrize("wavelet", WAVELETS)
+def test_one_dim_level_matches_pywt(spy, wavelet, mode, dtype):
+    for shape in [(1,), (2,), (9,), (4, 16), (2, 3, 41)]:
+        if mode == "reflect" and shape[-1] < 4:  # its second level needs 2 samples
+            continue
+        x = _x(shape, dtype)
+        got = fk.wavedec(x, wavelet, mode, level=2)
+        ref = pywt.wavedec(x.double().numpy(), wavelet, mode, level=2)
+        for g, r in zip(got, ref):
+            _check(g, r, dtype)
+        _check(fk.waverec(got, wavelet, mode), pywt.waverec(ref, wavelet, mode), dtype)
+    assert spy["dwt_last"] > 0 and spy["idwt_last"] > 0
 
 
 @pytest.mark.parametrize("mode", ["symmetric", "periodization", "zero"])

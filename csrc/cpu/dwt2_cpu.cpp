@@ -13,7 +13,8 @@
 //   output row y = 2p + r in the kept window
 //     A[:] = sum_m sum_ih c[ih][a][p+m][:] p_ih[m][r],  D[:] = the same with the 'd' bands along w
 //     out[y][2q+s] = sum_m (A[q+m] p_0[m][s] + D[q+m] p_1[m][s])  over the kept columns.
-// A missing band (null pointer) counts as zeros. Threads split (image, row range) tiles; the results do
+// The same passes along the last dim alone give the 1-D level (two_d false). A missing band (null
+// pointer) counts as zeros. Threads split (image, row range) tiles; the results do
 // not depend on the number of threads.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -130,6 +131,24 @@ template <typename T> FK_INLINE void analysis_tile(const AnalysisArgs<T>& A, int
   }
 }
 
+// A 1-D level along the last dim: every one of the b * h rows on its own (the h axis map is unused).
+template <typename T> FK_INLINE void analysis_rows(const AnalysisArgs<T>& A, int64_t r0, int64_t r1) {
+  const AxisMap& aw = A.aw;
+  const int64_t k = A.f / 2, w = aw.n, nw = aw.n_out, lenw = 2 * nw + A.f - 2, band = A.b * A.ah.n * nw;
+  std::vector<T> buf(lenw + 2 * (nw + k));
+  T* e = buf.data();
+  T* ev = e + lenw;
+  T* od = ev + nw + k;
+  for (int64_t r = r0; r < r1; ++r) {
+    std::memcpy(e + aw.left, A.x + r * w, w * sizeof(T));
+    fill_boundary(e, aw, lenw);
+    analysis_row(e, ev, od, nw, k, A.taps, A.out + r * nw, A.out + band + r * nw);
+  }
+}
+
+FK_CLONES void analysis_rows_f32(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+FK_CLONES void analysis_rows_f64(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+
 FK_CLONES void analysis_tile_f32(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_tile(A, bi, o0, o1);
 }
@@ -153,19 +172,26 @@ template <typename T>
 void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
               const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
               const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
-              const std::vector<double>& sign_w) {
+              const std::vector<double>& sign_w, bool two_d) {
   const int64_t f = static_cast<int64_t>(dec_lo.size());
   if (f < 2 || f % 2 || f > kMaxTaps || dec_hi.size() != dec_lo.size())
     throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
   fk_cpu::check_sizes(b, h, w);
   AnalysisArgs<T> A{ptr<const T>(x), ptr<T>(out), b, f,
-                    axis_map(h, nh, left_h, src_h, sign_h, f, "h"), axis_map(w, nw, left_w, src_w, sign_w, f, "w"),
-                    {}};
+                    two_d ? axis_map(h, nh, left_h, src_h, sign_h, f, "h") : AxisMap{h, h, 0, {}, {}},
+                    axis_map(w, nw, left_w, src_w, sign_w, f, "w"), {}};
   for (int64_t m = 0; m < f; ++m) {
     A.taps[0][m] = static_cast<T>(dec_lo[f - 1 - m]);
     A.taps[1][m] = static_cast<T>(dec_hi[f - 1 - m]);
   }
   py::gil_scoped_release nogil;
+  if (!two_d) {
+    for_tiles(1, b * h, w * f, [&](int64_t, int64_t r0, int64_t r1) {
+      if constexpr (sizeof(T) == 4) analysis_rows_f32(A, r0, r1);
+      else analysis_rows_f64(A, r0, r1);
+    });
+    return;
+  }
   for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) {
     if constexpr (sizeof(T) == 4) analysis_tile_f32(A, bi, o0, o1);
     else analysis_tile_f64(A, bi, o0, o1);
@@ -220,23 +246,52 @@ template <typename T> FK_INLINE void synthesis_tile(const SynthesisArgs<T>& S, i
       for (int64_t j = 0; j < le2; ++j) ae[j] = a[sw.src[j]], de[j] = d[sw.src[j]];
       pa = ae, pd = de;
     }
-    for (int64_t q = 0; q < sw.pairs; ++q) ev[q] = od[q] = T(0);
-    for (int64_t m = 0; m < k; ++m) {
-      const T a0 = S.poly[0][m][0], a1 = S.poly[0][m][1], d0 = S.poly[1][m][0], d1 = S.poly[1][m][1];
-      const T* __restrict qa = pa + m;
-      const T* __restrict qd = pd + m;
-      for (int64_t q = 0; q < sw.pairs; ++q) {
-        ev[q] += a0 * qa[q] + d0 * qd[q];
-        od[q] += a1 * qa[q] + d1 * qd[q];
-      }
-    }
-    T* __restrict o = S.out + (bi * sh.keep + y) * sw.keep;
-    int64_t col = 0, x = sw.shift;
-    if (x % 2 && col < sw.keep) o[col++] = od[x / 2], ++x;
-    for (; col + 1 < sw.keep; col += 2, x += 2) o[col] = ev[x / 2], o[col + 1] = od[x / 2];
-    if (col < sw.keep) o[col] = ev[x / 2];
+    synthesis_row(S, pa, pd, ev, od, S.out + (bi * sh.keep + y) * sw.keep);
   }
 }
+
+// Horizontal synthesis of one row pair (a, d: extended to le2 or not) into the kept columns of o.
+template <typename T>
+FK_INLINE void synthesis_row(const SynthesisArgs<T>& S, const T* pa, const T* pd, T* ev, T* od, T* __restrict o) {
+  const SynAxis& sw = S.sw;
+  for (int64_t q = 0; q < sw.pairs; ++q) ev[q] = od[q] = T(0);
+  for (int64_t m = 0; m < S.k; ++m) {
+    const T a0 = S.poly[0][m][0], a1 = S.poly[0][m][1], d0 = S.poly[1][m][0], d1 = S.poly[1][m][1];
+    const T* __restrict qa = pa + m;
+    const T* __restrict qd = pd + m;
+    for (int64_t q = 0; q < sw.pairs; ++q) {
+      ev[q] += a0 * qa[q] + d0 * qd[q];
+      od[q] += a1 * qa[q] + d1 * qd[q];
+    }
+  }
+  int64_t col = 0, x = sw.shift;
+  if (x % 2 && col < sw.keep) o[col++] = od[x / 2], ++x;
+  for (; col + 1 < sw.keep; col += 2, x += 2) o[col] = ev[x / 2], o[col + 1] = od[x / 2];
+  if (col < sw.keep) o[col] = ev[x / 2];
+}
+
+// A 1-D level along the last dim: band[0][0] (approximation) and band[0][1] (detail), b * l1 rows.
+template <typename T> FK_INLINE void synthesis_rows(const SynthesisArgs<T>& S, int64_t r0, int64_t r1) {
+  const SynAxis& sw = S.sw;
+  const int64_t l2 = sw.l, le2 = sw.pairs + S.k - 1;
+  std::vector<T> buf(2 * le2 + 2 * sw.pairs, T(0));
+  T* ae = buf.data();
+  T* de = ae + le2;
+  T* ev = de + le2;
+  T* od = ev + sw.pairs;
+  const T* ca = S.band[0][0];
+  const T* cd = S.band[0][1];
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t j = 0; j < le2; ++j) {
+      ae[j] = ca ? ca[r * l2 + sw.src[j]] : T(0);
+      de[j] = cd ? cd[r * l2 + sw.src[j]] : T(0);
+    }
+    synthesis_row(S, ae, de, ev, od, S.out + r * sw.keep);
+  }
+}
+
+FK_CLONES void synthesis_rows_f32(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
+FK_CLONES void synthesis_rows_f64(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
 
 FK_CLONES void synthesis_tile_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
@@ -258,7 +313,7 @@ template <typename T>
 void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
                const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
                int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
-               const std::vector<int64_t>& src_w) {
+               const std::vector<int64_t>& src_w, bool two_d) {
   const int64_t f = static_cast<int64_t>(rec_lo.size()), k = f / 2;
   if (f < 2 || f % 2 || f > kMaxTaps || rec_hi.size() != rec_lo.size())
     throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
@@ -266,7 +321,7 @@ void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, in
   fk_cpu::check_sizes(b, l1, l2);
   SynthesisArgs<T> S{{{ptr<const T>(bands[0]), ptr<const T>(bands[1])}, {ptr<const T>(bands[2]), ptr<const T>(bands[3])}},
                      ptr<T>(out), b, k,
-                     syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h"),
+                     two_d ? syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h") : SynAxis{l1, l1, 0, l1, {}},
                      syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w"), {}};
   for (int64_t m = 0; m < k; ++m)
     for (int r = 0; r < 2; ++r) {
@@ -274,6 +329,13 @@ void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, in
       S.poly[1][m][r] = static_cast<T>(rec_hi[2 * (k - 1 - m) + r]);
     }
   py::gil_scoped_release nogil;
+  if (!two_d) {
+    for_tiles(1, b * l1, 2 * l2 * k, [&](int64_t, int64_t r0, int64_t r1) {
+      if constexpr (sizeof(T) == 4) synthesis_rows_f32(S, r0, r1);
+      else synthesis_rows_f64(S, r0, r1);
+    });
+    return;
+  }
   for_tiles(b, keep_h, 4 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) {
     if constexpr (sizeof(T) == 4) synthesis_tile_f32(S, bi, y0, y1);
     else synthesis_tile_f64(S, bi, y0, y1);
@@ -288,19 +350,21 @@ void bind_dwt2(py::module_& m) {
       [](uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
          const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
          const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
-         const std::vector<double>& sign_w, bool dbl) {
+         const std::vector<double>& sign_w, bool dbl, bool two_d) {
         (dbl ? analysis<double> : analysis<float>)(x, out, b, h, w, dec_lo, dec_hi, nh, left_h, src_h, sign_h, nw,
-                                                   left_w, src_w, sign_w);
+                                                   left_w, src_w, sign_w, two_d);
       },
-      "One 2-D analysis level: x (b, h, w) -> out (2_w, 2_h, b, nh, nw).");
+      "One analysis level: x (b, h, w) -> out (2_w, 2_h, b, nh, nw), or along w only (two_d false) -> "
+      "(2, b, h, nw).");
   m.def(
       "dwt2_synthesis",
       [](const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
          const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
          int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
-         const std::vector<int64_t>& src_w, bool dbl) {
+         const std::vector<int64_t>& src_w, bool dbl, bool two_d) {
         (dbl ? synthesis<double> : synthesis<float>)(bands, out, b, l1, l2, rec_lo, rec_hi, pairs_h, shift_h, keep_h,
-                                                     src_h, pairs_w, shift_w, keep_w, src_w);
+                                                     src_h, pairs_w, shift_w, keep_w, src_w, two_d);
       },
-      "One 2-D synthesis level: bands [aa, ad, da, dd] (b, l1, l2) -> out (b, keep_h, keep_w).");
+      "One synthesis level: bands [aa, ad, da, dd] (b, l1, l2) -> out (b, keep_h, keep_w), or along w only "
+      "(two_d false; bands [a, d, 0, 0]) -> (b, l1, keep_w).");
 }

@@ -37,8 +37,8 @@ outside autograd it reuses its scratch buffers for the later stages.
 Because a block's matrix is dense, a non-finite input sample turns every output
 of its block (not only those within the filter support) into NaN.
 
-On the CPU, outside autograd, a level over the last two dims runs the compiled
-level of :mod:`.native_dwt` instead (the same numbers, filtered directly: one read
+On the CPU, outside autograd, a level over the last two dims (or along the last
+dim) runs the compiled level of :mod:`.native_dwt` instead (the same numbers, filtered directly: one read
 of the input and one write of each band, and NaNs stay within the filter support).
 """
 from __future__ import annotations
@@ -228,6 +228,10 @@ def _analysis(x: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor:
     """One analysis level along ``dim``: a tensor of shape ``(2, *x.shape)`` (``dim`` resized),
     index 0 the approximation, 1 the detail."""
     shape = x.shape
+    if dim == x.ndim - 1 and native_dwt.usable(x):
+        y = native_dwt.dwt_last(x, w, mode, _outside_value)
+        if y is not None:
+            return y
     pre, n_in, post = _split(shape, dim)
     f = w.dec_len
     k = f // 2
@@ -266,6 +270,10 @@ def _synthesis(c: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor
     ``dim`` counted without that leading dim. Returns the reconstruction along ``dim``:
     ``2L - F + 2`` samples, or ``2L`` for ``'periodization'``."""
     shape = c.shape[1:]
+    if dim == len(shape) - 1 and native_dwt.usable(c):
+        y = native_dwt.idwt_last(c, w, mode)
+        if y is not None:
+            return y
     pre, n_in, post = _split(shape, dim)
     f = w.rec_len
     k = f // 2

@@ -1,5 +1,5 @@
-r"""CPU fast path of one 2-D DWT level over the two trailing dims: ``front_kernels._cpu``'s
-``dwt2_analysis`` / ``dwt2_synthesis`` (``csrc/cpu/dwt2_cpu.cpp``).
+r"""CPU fast path of one DWT level over the two trailing dims (or the last one alone):
+``front_kernels._cpu``'s ``dwt2_analysis`` / ``dwt2_synthesis`` (``csrc/cpu/dwt2_cpu.cpp``).
 
 The numbers are those of :mod:`.dwt` (pywt's conventions; its module doc has the formulas),
 computed directly instead of as blocked GEMMs: each level reads its input once and writes
@@ -82,7 +82,24 @@ def dwt2(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor:
     b = x.numel() // (h * w)
     out = torch.empty((2, 2, *lead, nh, nw), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), b, h, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
-                              nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64)
+                              nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64, True)
+    return out
+
+
+def dwt_last(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor | None:
+    """One 1-D analysis level along the last dim as ``(2, *lead, n)``, or None when ``mode``
+    is not a signed copy."""
+    *lead, w = x.shape
+    f = wavelet.dec_len
+    axis = _analysis_map(w, f, mode, outside)
+    if axis is None:
+        return None
+    nw, left_w, src_w, sign_w = axis
+    x = x.contiguous()
+    rows = x.numel() // w
+    out = torch.empty((2, *lead, nw), dtype=x.dtype)
+    native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), 1, rows, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
+                              rows, 0, [], [], nw, left_w, src_w, sign_w, x.dtype == torch.float64, False)
     return out
 
 
@@ -105,5 +122,23 @@ def idwt2(bands: dict, wavelet: Wavelet, mode: str) -> torch.Tensor:
     out = torch.empty((*lead, kh, kw), dtype=ref.dtype)
     native._cpu.dwt2_synthesis([0 if v is None else v.data_ptr() for v in kept], out.data_ptr(), b, l1, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, pw, sw, kw, src_w,
-                               ref.dtype == torch.float64)
+                               ref.dtype == torch.float64, True)
+    return out
+
+
+def idwt_last(c: torch.Tensor, wavelet: Wavelet, mode: str) -> torch.Tensor | None:
+    """One 1-D synthesis level along the last dim from ``c`` (``(2, *lead, L)``: approximation,
+    detail), or None when ``L`` is too short for the filter (outside ``periodization``)."""
+    *lead, l2 = c.shape[1:]
+    k = wavelet.rec_len // 2
+    per = mode == "periodization"
+    if not per and l2 < k:
+        return None
+    pw, sw, kw, src_w = _synthesis_map(l2, k, per)
+    c = c.contiguous()
+    rows = c[0].numel() // l2
+    out = torch.empty((*lead, kw), dtype=c.dtype)
+    native._cpu.dwt2_synthesis([c[0].data_ptr(), c[1].data_ptr(), 0, 0], out.data_ptr(), 1, rows, l2,
+                               list(wavelet.rec_lo), list(wavelet.rec_hi), rows, 0, rows, [], pw, sw, kw, src_w,
+                               c.dtype == torch.float64, False)
     return out
