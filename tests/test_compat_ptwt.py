@@ -183,6 +183,19 @@ def test_fswaverec_leaves_the_dicts_alone():
     assert [list(d) for d in coeffs[1:]] == keys
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_fswaverec_takes_dicts_that_ptwt_has_reconstructed(ndim):
+    """ptwt's fswaverec2/3 leave the running approximation under the all-'a' key of a batched
+    caller's dicts; ptwt ignores that entry on the next call, and so must the drop-in."""
+    x = _data((2, 16, 16, 16)[-ndim - 1:], torch.float64)
+    dec, rec = (ptwt.fswavedec2, ptwt.fswaverec2) if ndim == 2 else (ptwt.fswavedec3, ptwt.fswaverec3)
+    ours = fkp.fswaverec2 if ndim == 2 else fkp.fswaverec3
+    coeffs = dec(x, "db2", level=2)
+    expected = rec(coeffs, "db2")
+    assert all("a" * ndim in d for d in coeffs[1:])  # ptwt 1.0.1 leaves it there
+    torch.testing.assert_close(ours(coeffs, "db2"), expected, rtol=1e-12, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------------------------
 # defaults, wavelet objects, odd inputs
 

@@ -20,7 +20,7 @@ SHAPES = [(1, 1), (2, 3), (7, 9), (16, 16), (33, 18), (3, 2, 11, 40)]
 @pytest.fixture
 def spy(monkeypatch):
     """Counts the calls that reach the compiled level, so a test fails if it silently falls back."""
-    calls = {"dwt2": 0, "idwt2": 0, "dwt_last": 0, "idwt_last": 0}
+    calls = {"dwt2": 0, "idwt2": 0, "dwt_last": 0, "idwt_last": 0, "dwt_axis": 0}
     for name in calls:
         real = getattr(native_dwt, name)
 
@@ -76,6 +76,21 @@ def test_one_dim_level_matches_pywt(spy, wavelet, mode, dtype):
             _check(g, r, dtype)
         _check(fk.waverec(got, wavelet, mode), pywt.waverec(ref, wavelet, mode), dtype)
     assert spy["dwt_last"] > 0 and spy["idwt_last"] > 0
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("mode", SIGNED_COPY_MODES)
+def test_levels_over_other_axes_match_pywt(spy, mode, dtype):
+    """A level along a leading or middle dim (N-d transforms, 3-D volumes) runs the vertical pass alone."""
+    x = _x((5, 6, 11, 12), dtype, seed=5)
+    for axes in [(0,), (1,), (0, 2), (1, 2, 3), (0, 1, 2, 3)]:
+        got = fk.wavedecn(x, "db2", mode, level=1, axes=axes)
+        ref = pywt.wavedecn(x.double().numpy(), "db2", mode, level=1, axes=axes)
+        _check(got[0], ref[0], dtype)
+        for key in ref[1]:
+            _check(got[1][key], ref[1][key], dtype)
+        _check(fk.waverecn(got, "db2", mode, axes=axes), pywt.waverecn(ref, "db2", mode, axes=axes), dtype)
+    assert spy["dwt_axis"] > 0
 
 
 @pytest.mark.parametrize("mode", ["symmetric", "periodization", "zero"])

@@ -13,11 +13,15 @@
 //   output row y = 2p + r in the kept window
 //     A[:] = sum_m sum_ih c[ih][a][p+m][:] p_ih[m][r],  D[:] = the same with the 'd' bands along w
 //     out[y][2q+s] = sum_m (A[q+m] p_0[m][s] + D[q+m] p_1[m][s])  over the kept columns.
-// The same passes along the last dim alone give the 1-D level (two_d false). A missing band (null
+// The same passes along one of the two dims alone give the 1-D levels. A missing band (null
 // pointer) counts as zeros. Threads split (image, row range) tiles; the results do
 // not depend on the number of threads.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+// No fused multiply-adds: with them h0 e + h1 e is not exactly 0 for h0 = -h1, and the details of a
+// constant signal (haar, symmetric extensions) would not be the exact zeros pywt gives.
+#pragma GCC optimize("fp-contract=off")
 
 #include <algorithm>
 #include <cstdint>
@@ -34,6 +38,7 @@ namespace {
 using fk_cpu::ptr;
 
 constexpr int64_t kMaxTaps = 128;  // pywt's longest filters (coif17) have 102
+constexpr int kBoth = 0, kLast = 1, kMiddle = 2;  // which axes of (b, h, w) a level transforms
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define FK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
@@ -146,6 +151,41 @@ template <typename T> FK_INLINE void analysis_rows(const AnalysisArgs<T>& A, int
   }
 }
 
+// A 1-D level along the middle dim of (b, h, w): the vertical pass alone, w columns per row.
+template <typename T> FK_INLINE void analysis_cols(const AnalysisArgs<T>& A, int64_t bi, int64_t o0, int64_t o1) {
+  const AxisMap& ah = A.ah;
+  const int64_t f = A.f, w = A.aw.n, band = A.b * ah.n_out * w;
+  const T* x = A.x + bi * ah.n * w;
+  constexpr int64_t kCols = 512;
+  for (int64_t o = o0; o < o1; ++o) {
+    T* v0 = A.out + (bi * ah.n_out + o) * w;
+    T* v1 = v0 + band;
+    for (int64_t c0 = 0; c0 < w; c0 += kCols) {
+      const int64_t c1 = std::min(w, c0 + kCols);
+      for (int64_t c = c0; c < c1; ++c) v0[c] = v1[c] = T(0);
+      for (int64_t m = 0; m < f; ++m) {
+        const int64_t j = 2 * o + m, r = j - ah.left;
+        const bool inside = r >= 0 && r < ah.n;
+        const T s = inside ? T(1) : static_cast<T>(ah.sign[j]);
+        if (s == T(0)) continue;
+        const T* __restrict row = x + (inside ? r : ah.src[j]) * w;
+        const T l = s * A.taps[0][m], h = s * A.taps[1][m];
+        for (int64_t c = c0; c < c1; ++c) {
+          v0[c] += l * row[c];
+          v1[c] += h * row[c];
+        }
+      }
+    }
+  }
+}
+
+FK_CLONES void analysis_cols_f32(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+  analysis_cols(A, bi, o0, o1);
+}
+FK_CLONES void analysis_cols_f64(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+  analysis_cols(A, bi, o0, o1);
+}
+
 FK_CLONES void analysis_rows_f32(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
 FK_CLONES void analysis_rows_f64(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
 
@@ -172,23 +212,30 @@ template <typename T>
 void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
               const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
               const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
-              const std::vector<double>& sign_w, bool two_d) {
+              const std::vector<double>& sign_w, int kind) {
   const int64_t f = static_cast<int64_t>(dec_lo.size());
   if (f < 2 || f % 2 || f > kMaxTaps || dec_hi.size() != dec_lo.size())
     throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
   fk_cpu::check_sizes(b, h, w);
   AnalysisArgs<T> A{ptr<const T>(x), ptr<T>(out), b, f,
-                    two_d ? axis_map(h, nh, left_h, src_h, sign_h, f, "h") : AxisMap{h, h, 0, {}, {}},
-                    axis_map(w, nw, left_w, src_w, sign_w, f, "w"), {}};
+                    kind != kLast ? axis_map(h, nh, left_h, src_h, sign_h, f, "h") : AxisMap{h, h, 0, {}, {}},
+                    kind != kMiddle ? axis_map(w, nw, left_w, src_w, sign_w, f, "w") : AxisMap{w, w, 0, {}, {}}, {}};
   for (int64_t m = 0; m < f; ++m) {
     A.taps[0][m] = static_cast<T>(dec_lo[f - 1 - m]);
     A.taps[1][m] = static_cast<T>(dec_hi[f - 1 - m]);
   }
   py::gil_scoped_release nogil;
-  if (!two_d) {
+  if (kind == kLast) {
     for_tiles(1, b * h, w * f, [&](int64_t, int64_t r0, int64_t r1) {
       if constexpr (sizeof(T) == 4) analysis_rows_f32(A, r0, r1);
       else analysis_rows_f64(A, r0, r1);
+    });
+    return;
+  }
+  if (kind == kMiddle) {
+    for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) {
+      if constexpr (sizeof(T) == 4) analysis_cols_f32(A, bi, o0, o1);
+      else analysis_cols_f64(A, bi, o0, o1);
     });
     return;
   }
@@ -350,12 +397,13 @@ void bind_dwt2(py::module_& m) {
       [](uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const std::vector<double>& dec_lo,
          const std::vector<double>& dec_hi, int64_t nh, int64_t left_h, const std::vector<int64_t>& src_h,
          const std::vector<double>& sign_h, int64_t nw, int64_t left_w, const std::vector<int64_t>& src_w,
-         const std::vector<double>& sign_w, bool dbl, bool two_d) {
+         const std::vector<double>& sign_w, bool dbl, int kind) {
+        if (kind != kBoth && kind != kLast && kind != kMiddle) throw std::invalid_argument("kind: 0, 1 or 2");
         (dbl ? analysis<double> : analysis<float>)(x, out, b, h, w, dec_lo, dec_hi, nh, left_h, src_h, sign_h, nw,
-                                                   left_w, src_w, sign_w, two_d);
+                                                   left_w, src_w, sign_w, kind);
       },
-      "One analysis level: x (b, h, w) -> out (2_w, 2_h, b, nh, nw), or along w only (two_d false) -> "
-      "(2, b, h, nw).");
+      "One analysis level of x (b, h, w): kind 0 over h and w -> out (2_w, 2_h, b, nh, nw); kind 1 along w "
+      "-> (2, b, h, nw); kind 2 along h -> (2, b, nh, w).");
   m.def(
       "dwt2_synthesis",
       [](const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,

@@ -435,11 +435,16 @@ def _fswaverec(coeffs, wavelet, axes, ndim, backend) -> torch.Tensor:
     if axes is None:
         axes = tuple(range(-ndim, 0))
     _check_coeffs(coeffs, what)
+    # ptwt overwrites an all-'a' entry of a detail dict with the running approximation (and, for
+    # batched input, leaves it in the caller's dicts), so such an entry is ignored here as well
+    approx_key = "a" * ndim
+    coeffs = [coeffs[0]] + [{k: v for k, v in d.items() if k != approx_key} if isinstance(d, dict) else d
+                            for d in coeffs[1:]]
     ref = _check_dicts(coeffs, what, None)
     if len(coeffs) == 1:
         return coeffs[0]
     dims = _dims(ref, axes, ndim)
-    return _synthesis([coeffs[0]] + [dict(d) for d in coeffs[1:]], wavelet, dims, backend)
+    return _synthesis(coeffs, wavelet, dims, backend)
 
 
 def fswavedec2(data: torch.Tensor, wavelet, *, mode: str = "reflect", level: int | None = None,
@@ -453,7 +458,8 @@ def fswavedec2(data: torch.Tensor, wavelet, *, mode: str = "reflect", level: int
 
 def fswaverec2(coeffs, wavelet, axes: tuple[int, int] = (-2, -1), *, backend: str | None = None) -> torch.Tensor:
     """Inverse of :func:`fswavedec2` over ``axes``, as ``ptwt.fswaverec2`` (the caller's dicts are
-    left unchanged; missing bands count as zeros)."""
+    left unchanged; missing bands count as zeros; an ``'aa'`` entry, which ptwt's own
+    ``fswaverec2`` writes into batched callers' dicts, is ignored, as ptwt ignores it)."""
     return _fswaverec(coeffs, wavelet, axes, 2, backend)
 
 

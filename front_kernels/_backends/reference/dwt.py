@@ -228,8 +228,11 @@ def _analysis(x: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor:
     """One analysis level along ``dim``: a tensor of shape ``(2, *x.shape)`` (``dim`` resized),
     index 0 the approximation, 1 the detail."""
     shape = x.shape
-    if dim == x.ndim - 1 and native_dwt.usable(x):
-        y = native_dwt.dwt_last(x, w, mode, _outside_value)
+    if native_dwt.usable(x):
+        if dim == x.ndim - 1:
+            y = native_dwt.dwt_last(x, w, mode, _outside_value)
+        else:
+            y = native_dwt.dwt_axis(x, dim, w, mode, _outside_value)
         if y is not None:
             return y
     pre, n_in, post = _split(shape, dim)
@@ -458,6 +461,15 @@ def _dwtn_stacked(x: torch.Tensor, w: Wavelet, mode: str, dims: tuple[int, ...])
     nd = x.ndim
     if len(dims) == 2 and dims == (nd - 2, nd - 1):
         return _dwt2_last(x, w, mode)
+    if len(dims) > 2 and dims[-2:] == (nd - 2, nd - 1) and native_dwt.usable(x):
+        # the compiled level over the last two dims, then the others (the passes commute); the band
+        # dims come out as (2_rest..., 2_W, 2_H) and are moved to the stacked order (2_W, 2_H, 2_rest...)
+        y = _dwt2_last(x, w, mode)
+        rest = dims[:-2]
+        for i, d in enumerate(rest):
+            y = _analysis(y, d + 2 + i, w, mode)
+        k = len(rest)
+        return y.permute(k, k + 1, *range(k), *range(k + 2, y.ndim))
     y = x
     for i, d in enumerate(dims):
         y = _analysis(y, d + i, w, mode)

@@ -15,6 +15,8 @@ the GEMM path, which autograd differentiates.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ...wavelets import Wavelet
@@ -82,7 +84,7 @@ def dwt2(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor:
     b = x.numel() // (h * w)
     out = torch.empty((2, 2, *lead, nh, nw), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), b, h, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
-                              nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64, True)
+                              nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64, 0)
     return out
 
 
@@ -99,7 +101,26 @@ def dwt_last(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Ten
     rows = x.numel() // w
     out = torch.empty((2, *lead, nw), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), 1, rows, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
-                              rows, 0, [], [], nw, left_w, src_w, sign_w, x.dtype == torch.float64, False)
+                              rows, 0, [], [], nw, left_w, src_w, sign_w, x.dtype == torch.float64, 1)
+    return out
+
+
+def dwt_axis(x: torch.Tensor, dim: int, wavelet: Wavelet, mode: str, outside) -> torch.Tensor | None:
+    """One 1-D analysis level along ``dim`` (not the last) as ``(2, *shape with dim resized)``,
+    or None when ``mode`` is not a signed copy."""
+    shape = x.shape
+    n = shape[dim]
+    f = wavelet.dec_len
+    axis = _analysis_map(n, f, mode, outside)
+    if axis is None:
+        return None
+    n_out, left, src, sign = axis
+    x = x.contiguous()
+    pre, post = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
+    out = torch.empty((2, *shape[:dim], n_out, *shape[dim + 1:]), dtype=x.dtype)
+    native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), pre, n, post, list(wavelet.dec_lo),
+                              list(wavelet.dec_hi), n_out, left, src, sign, post, 0, [], [],
+                              x.dtype == torch.float64, 2)
     return out
 
 
