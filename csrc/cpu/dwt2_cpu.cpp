@@ -340,6 +340,34 @@ template <typename T> FK_INLINE void synthesis_rows(const SynthesisArgs<T>& S, i
 FK_CLONES void synthesis_rows_f32(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
 FK_CLONES void synthesis_rows_f64(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
 
+// A 1-D level along the middle dim of (b, l1, w): bands [a, d] (b, l1, w), the vertical pass alone into
+// the kept rows of out (b, keep_h, w).
+template <typename T> FK_INLINE void synthesis_cols(const SynthesisArgs<T>& S, int64_t bi, int64_t y0, int64_t y1) {
+  const SynAxis& sh = S.sh;
+  const int64_t k = S.k, w = S.sw.l, cplane = sh.l * w;
+  for (int64_t y = y0; y < y1; ++y) {
+    const int64_t yy = y + sh.shift, p = yy / 2, r = yy % 2;
+    T* __restrict o = S.out + (bi * sh.keep + y) * w;
+    for (int64_t c = 0; c < w; ++c) o[c] = T(0);
+    for (int64_t m = 0; m < k; ++m) {
+      const int64_t row = sh.src[p + m];
+      for (int ih = 0; ih < 2; ++ih) {
+        if (!S.band[0][ih]) continue;
+        const T g = S.poly[ih][m][r];
+        const T* __restrict cb = S.band[0][ih] + bi * cplane + row * w;
+        for (int64_t c = 0; c < w; ++c) o[c] += g * cb[c];
+      }
+    }
+  }
+}
+
+FK_CLONES void synthesis_cols_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+  synthesis_cols(S, bi, y0, y1);
+}
+FK_CLONES void synthesis_cols_f64(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+  synthesis_cols(S, bi, y0, y1);
+}
+
 FK_CLONES void synthesis_tile_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
 }
@@ -360,7 +388,7 @@ template <typename T>
 void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
                const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
                int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
-               const std::vector<int64_t>& src_w, bool two_d) {
+               const std::vector<int64_t>& src_w, int kind) {
   const int64_t f = static_cast<int64_t>(rec_lo.size()), k = f / 2;
   if (f < 2 || f % 2 || f > kMaxTaps || rec_hi.size() != rec_lo.size())
     throw std::invalid_argument("filters: an even length from 2 to 128, the same for both");
@@ -368,18 +396,26 @@ void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, in
   fk_cpu::check_sizes(b, l1, l2);
   SynthesisArgs<T> S{{{ptr<const T>(bands[0]), ptr<const T>(bands[1])}, {ptr<const T>(bands[2]), ptr<const T>(bands[3])}},
                      ptr<T>(out), b, k,
-                     two_d ? syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h") : SynAxis{l1, l1, 0, l1, {}},
-                     syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w"), {}};
+                     kind != kLast ? syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h") : SynAxis{l1, l1, 0, l1, {}},
+                     kind != kMiddle ? syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w") : SynAxis{l2, l2, 0, l2, {}},
+                     {}};
   for (int64_t m = 0; m < k; ++m)
     for (int r = 0; r < 2; ++r) {
       S.poly[0][m][r] = static_cast<T>(rec_lo[2 * (k - 1 - m) + r]);
       S.poly[1][m][r] = static_cast<T>(rec_hi[2 * (k - 1 - m) + r]);
     }
   py::gil_scoped_release nogil;
-  if (!two_d) {
+  if (kind == kLast) {
     for_tiles(1, b * l1, 2 * l2 * k, [&](int64_t, int64_t r0, int64_t r1) {
       if constexpr (sizeof(T) == 4) synthesis_rows_f32(S, r0, r1);
       else synthesis_rows_f64(S, r0, r1);
+    });
+    return;
+  }
+  if (kind == kMiddle) {
+    for_tiles(b, keep_h, 2 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) {
+      if constexpr (sizeof(T) == 4) synthesis_cols_f32(S, bi, y0, y1);
+      else synthesis_cols_f64(S, bi, y0, y1);
     });
     return;
   }
@@ -409,10 +445,11 @@ void bind_dwt2(py::module_& m) {
       [](const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, int64_t l1, int64_t l2,
          const std::vector<double>& rec_lo, const std::vector<double>& rec_hi, int64_t pairs_h, int64_t shift_h,
          int64_t keep_h, const std::vector<int64_t>& src_h, int64_t pairs_w, int64_t shift_w, int64_t keep_w,
-         const std::vector<int64_t>& src_w, bool dbl, bool two_d) {
+         const std::vector<int64_t>& src_w, bool dbl, int kind) {
+        if (kind != kBoth && kind != kLast && kind != kMiddle) throw std::invalid_argument("kind: 0, 1 or 2");
         (dbl ? synthesis<double> : synthesis<float>)(bands, out, b, l1, l2, rec_lo, rec_hi, pairs_h, shift_h, keep_h,
-                                                     src_h, pairs_w, shift_w, keep_w, src_w, two_d);
+                                                     src_h, pairs_w, shift_w, keep_w, src_w, kind);
       },
-      "One synthesis level: bands [aa, ad, da, dd] (b, l1, l2) -> out (b, keep_h, keep_w), or along w only "
-      "(two_d false; bands [a, d, 0, 0]) -> (b, l1, keep_w).");
+      "One synthesis level: kind 0, bands [aa, ad, da, dd] (b, l1, l2) -> out (b, keep_h, keep_w); kind 1 "
+      "along l2, bands [a, d, 0, 0] -> (b, l1, keep_w); kind 2 along l1, bands [a, d, 0, 0] -> (b, keep_h, l2).");
 }

@@ -273,8 +273,9 @@ def _synthesis(c: torch.Tensor, dim: int, w: Wavelet, mode: str) -> torch.Tensor
     ``dim`` counted without that leading dim. Returns the reconstruction along ``dim``:
     ``2L - F + 2`` samples, or ``2L`` for ``'periodization'``."""
     shape = c.shape[1:]
-    if dim == len(shape) - 1 and native_dwt.usable(c):
-        y = native_dwt.idwt_last(c, w, mode)
+    if native_dwt.usable(c):
+        last = dim == len(shape) - 1
+        y = native_dwt.idwt_last(c, w, mode) if last else native_dwt.idwt_axis(c, dim, w, mode)
         if y is not None:
             return y
     pre, n_in, post = _split(shape, dim)

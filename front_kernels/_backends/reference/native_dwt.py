@@ -124,6 +124,25 @@ def dwt_axis(x: torch.Tensor, dim: int, wavelet: Wavelet, mode: str, outside) ->
     return out
 
 
+def idwt_axis(c: torch.Tensor, dim: int, wavelet: Wavelet, mode: str) -> torch.Tensor | None:
+    """One 1-D synthesis level along ``dim`` (not the last; counted without ``c``'s leading band
+    dim) from ``c`` (``(2, ...)``), or None when that dim is too short for the filter."""
+    shape = c.shape[1:]
+    l1 = shape[dim]
+    k = wavelet.rec_len // 2
+    per = mode == "periodization"
+    if not per and l1 < k:
+        return None
+    ph, sh, kh, src_h = _synthesis_map(l1, k, per)
+    c = c.contiguous()
+    pre, post = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
+    out = torch.empty((*shape[:dim], kh, *shape[dim + 1:]), dtype=c.dtype)
+    native._cpu.dwt2_synthesis([c[0].data_ptr(), c[1].data_ptr(), 0, 0], out.data_ptr(), pre, l1, post,
+                               list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, post, 0, post, [],
+                               c.dtype == torch.float64, 2)
+    return out
+
+
 def synthesis_supported(l1: int, l2: int, wavelet: Wavelet, mode: str) -> bool:
     k = wavelet.rec_len // 2
     return mode == "periodization" or min(l1, l2) >= k
@@ -143,7 +162,7 @@ def idwt2(bands: dict, wavelet: Wavelet, mode: str) -> torch.Tensor:
     out = torch.empty((*lead, kh, kw), dtype=ref.dtype)
     native._cpu.dwt2_synthesis([0 if v is None else v.data_ptr() for v in kept], out.data_ptr(), b, l1, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, pw, sw, kw, src_w,
-                               ref.dtype == torch.float64, True)
+                               ref.dtype == torch.float64, 0)
     return out
 
 
@@ -161,5 +180,5 @@ def idwt_last(c: torch.Tensor, wavelet: Wavelet, mode: str) -> torch.Tensor | No
     out = torch.empty((*lead, kw), dtype=c.dtype)
     native._cpu.dwt2_synthesis([c[0].data_ptr(), c[1].data_ptr(), 0, 0], out.data_ptr(), 1, rows, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), rows, 0, rows, [], pw, sw, kw, src_w,
-                               c.dtype == torch.float64, False)
+                               c.dtype == torch.float64, 1)
     return out
