@@ -179,20 +179,20 @@ template <typename T> FK_INLINE void analysis_cols(const AnalysisArgs<T>& A, int
   }
 }
 
-FK_CLONES void analysis_cols_f32(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES void analysis_cols_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_cols(A, bi, o0, o1);
 }
-FK_CLONES void analysis_cols_f64(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES void analysis_cols_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_cols(A, bi, o0, o1);
 }
 
-FK_CLONES void analysis_rows_f32(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
-FK_CLONES void analysis_rows_f64(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+FK_CLONES void analysis_rows_k(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+FK_CLONES void analysis_rows_k(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
 
-FK_CLONES void analysis_tile_f32(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES void analysis_tile_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_tile(A, bi, o0, o1);
 }
-FK_CLONES void analysis_tile_f64(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES void analysis_tile_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_tile(A, bi, o0, o1);
 }
 
@@ -225,24 +225,12 @@ void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const
     A.taps[1][m] = static_cast<T>(dec_hi[f - 1 - m]);
   }
   py::gil_scoped_release nogil;
-  if (kind == kLast) {
-    for_tiles(1, b * h, w * f, [&](int64_t, int64_t r0, int64_t r1) {
-      if constexpr (sizeof(T) == 4) analysis_rows_f32(A, r0, r1);
-      else analysis_rows_f64(A, r0, r1);
-    });
-    return;
-  }
-  if (kind == kMiddle) {
-    for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) {
-      if constexpr (sizeof(T) == 4) analysis_cols_f32(A, bi, o0, o1);
-      else analysis_cols_f64(A, bi, o0, o1);
-    });
-    return;
-  }
-  for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) {
-    if constexpr (sizeof(T) == 4) analysis_tile_f32(A, bi, o0, o1);
-    else analysis_tile_f64(A, bi, o0, o1);
-  });
+  if (kind == kLast)
+    for_tiles(1, b * h, w * f, [&](int64_t, int64_t r0, int64_t r1) { analysis_rows_k(A, r0, r1); });
+  else if (kind == kMiddle)
+    for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) { analysis_cols_k(A, bi, o0, o1); });
+  else
+    for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) { analysis_tile_k(A, bi, o0, o1); });
 }
 
 // One axis of a synthesis level: l coefficients, extended to le = pairs + K - 1 by src; the outputs
@@ -337,8 +325,8 @@ template <typename T> FK_INLINE void synthesis_rows(const SynthesisArgs<T>& S, i
   }
 }
 
-FK_CLONES void synthesis_rows_f32(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
-FK_CLONES void synthesis_rows_f64(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
+FK_CLONES void synthesis_rows_k(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
+FK_CLONES void synthesis_rows_k(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
 
 // A 1-D level along the middle dim of (b, l1, w): bands [a, d] (b, l1, w), the vertical pass alone into
 // the kept rows of out (b, keep_h, w).
@@ -361,17 +349,17 @@ template <typename T> FK_INLINE void synthesis_cols(const SynthesisArgs<T>& S, i
   }
 }
 
-FK_CLONES void synthesis_cols_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES void synthesis_cols_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_cols(S, bi, y0, y1);
 }
-FK_CLONES void synthesis_cols_f64(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES void synthesis_cols_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_cols(S, bi, y0, y1);
 }
 
-FK_CLONES void synthesis_tile_f32(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES void synthesis_tile_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
 }
-FK_CLONES void synthesis_tile_f64(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES void synthesis_tile_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
 }
 
@@ -405,24 +393,12 @@ void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, in
       S.poly[1][m][r] = static_cast<T>(rec_hi[2 * (k - 1 - m) + r]);
     }
   py::gil_scoped_release nogil;
-  if (kind == kLast) {
-    for_tiles(1, b * l1, 2 * l2 * k, [&](int64_t, int64_t r0, int64_t r1) {
-      if constexpr (sizeof(T) == 4) synthesis_rows_f32(S, r0, r1);
-      else synthesis_rows_f64(S, r0, r1);
-    });
-    return;
-  }
-  if (kind == kMiddle) {
-    for_tiles(b, keep_h, 2 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) {
-      if constexpr (sizeof(T) == 4) synthesis_cols_f32(S, bi, y0, y1);
-      else synthesis_cols_f64(S, bi, y0, y1);
-    });
-    return;
-  }
-  for_tiles(b, keep_h, 4 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) {
-    if constexpr (sizeof(T) == 4) synthesis_tile_f32(S, bi, y0, y1);
-    else synthesis_tile_f64(S, bi, y0, y1);
-  });
+  if (kind == kLast)
+    for_tiles(1, b * l1, 2 * l2 * k, [&](int64_t, int64_t r0, int64_t r1) { synthesis_rows_k(S, r0, r1); });
+  else if (kind == kMiddle)
+    for_tiles(b, keep_h, 2 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) { synthesis_cols_k(S, bi, y0, y1); });
+  else
+    for_tiles(b, keep_h, 4 * l2 * k, [&](int64_t bi, int64_t y0, int64_t y1) { synthesis_tile_k(S, bi, y0, y1); });
 }
 
 }  // namespace
