@@ -3,13 +3,16 @@ from __future__ import annotations
 
 
 def clear_workspace() -> None:
-    """Release cached workspace: the native CPU DCT's scratch buffers (of the calling thread), the cached
-    resampling and depth matrices of :func:`front_kernels.resize` and the transfer. Later calls rebuild what
-    they need."""
-    from ._backends.reference import native
+    """Release cached workspace: the native CPU DCT's and the CPU wavelet levels' scratch buffers (of the
+    calling thread), the cached wavelet filter matrices and boundary maps, the cached resampling and depth
+    matrices of :func:`front_kernels.resize` and the transfer. Later calls rebuild what they need."""
+    from ._backends.reference import dwt, native, native_dwt
     from .transfer.depth import depth_matrix
     from .transforms.resampling import clear_cache
 
     native.clear_workspace()
+    dwt.release_scratch()
+    dwt._cache.clear()
+    native_dwt.clear_cache()
     clear_cache()
     depth_matrix.cache_clear()

@@ -166,3 +166,17 @@ def test_modes_that_mix_samples_fall_back(spy):
         got = fk.dwt2(x, "db2", mode)
         _check(got[0], pywt.dwt2(x.numpy(), "db2", mode)[0], torch.float64)
     assert spy["dwt2"] == 0
+
+
+def test_clear_workspace_forgets_the_wavelet_caches():
+    from front_kernels._backends.reference import dwt
+
+    x = _x((2, 40, 36), torch.float64)
+    before = fk.wavedec2(x, "db2", "smooth", level=2)  # the GEMM path: filter matrices and scratch
+    fk.wavedec2(x, "db2", "symmetric", level=2)        # the compiled path: boundary maps
+    assert dwt._cache and native_dwt._maps
+    fk.clear_workspace()
+    assert not dwt._cache and not native_dwt._maps
+    assert not getattr(dwt._scratch_pool, "buffers", {})
+    after = fk.wavedec2(x, "db2", "smooth", level=2)
+    torch.testing.assert_close(after[0], before[0], rtol=0, atol=0)

@@ -25,6 +25,11 @@ from . import native
 _maps: dict = {}
 
 
+def clear_cache() -> None:
+    """Forget the boundary maps built so far."""
+    _maps.clear()
+
+
 def usable(x: torch.Tensor) -> bool:
     """True when the compiled level applies to ``x`` (float32/float64 on the CPU, no autograd)."""
     return (native.usable(x) and hasattr(native._cpu, "dwt2_analysis")
