@@ -137,8 +137,11 @@ def test_a_write_failure_is_one_error_line_and_leaves_nothing(pair, tmp_path):
     assert _names(tmp_path) == []
 
 
-MEASURED = ("import resource, sys\nfrom front_kernels.cli import main\nrc = main(sys.argv[1:])\n"
-            "print(f'max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stdout)\nsys.exit(rc)")
+# The child's own peak: VmHWM of its address space, which exec starts afresh. (getrusage's ru_maxrss
+# is preserved across fork and exec, so it would report the test process's peak, not the child's.)
+MEASURED = ("import re, sys\nfrom pathlib import Path\nfrom front_kernels.cli import main\nrc = main(sys.argv[1:])\n"
+            "hwm = re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1)\n"
+            "print(f'max RSS {hwm}', file=sys.stdout)\nsys.exit(rc)")
 
 
 def test_a_giant_config_is_refused_in_seconds_without_allocating(pair, tmp_path):
