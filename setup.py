@@ -160,8 +160,10 @@ def _with_cpu_extension(exts: list[Extension], cmds: dict) -> tuple[list[Extensi
         return exts, cmds
     cpu = Extension(CPU_EXT_NAME,
                     sources=["csrc/cpu/module_cpu.cpp", "csrc/cpu/dct2d_cpu.cpp", "csrc/cpu/bands_cpu.cpp",
-                             "csrc/cpu/dwt2_cpu.cpp"],
-                    depends=["csrc/cpu/common.h", "csrc/cpu/dct2d.h"], include_dirs=[pybind11.get_include()],
+                             "csrc/cpu/dwt2_cpu.cpp", "csrc/cpu/dct_panel_cpu.cpp", "csrc/cpu/dct_panel_avx512.cpp",
+                             "csrc/cpu/dct_panel_avx2.cpp", "csrc/cpu/dct_panel_base.cpp"],
+                    depends=["csrc/cpu/common.h", "csrc/cpu/dct2d.h", "csrc/cpu/dct_panel.h",
+                             "csrc/cpu/dct_panel_plan.h"], include_dirs=[pybind11.get_include()],
                     language="c++", extra_compile_args=["-O3", "-fopenmp", "-std=c++17", "-fvisibility=hidden"],
                     extra_link_args=["-fopenmp"])
     base = cmds.get("build_ext", build_ext)

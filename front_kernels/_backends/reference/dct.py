@@ -173,8 +173,8 @@ def _two_axes(x: torch.Tensor, t: int, d1: int, d2: int, norm: str, inverse: boo
 
 def dct(x: torch.Tensor, type: int, dims: tuple[int, ...], norm: str, inverse: bool) -> torch.Tensor:
     """DCT (``inverse=False``) or inverse DCT of ``type`` along every dim of ``dims``."""
-    out_dtype = x.dtype
-    y = x.to(compute_dtype(x.dtype))
+    out_dtype, work = x.dtype, compute_dtype(x.dtype)
+    y = x if work == out_dtype else x.to(work)
     t = _INVERSE_TYPE[type] if inverse else type
     rest = list(dims)
     if t in (2, 3) and len(rest) >= 2 and min(y.shape[d] for d in rest[:2]) >= 2:
@@ -190,7 +190,7 @@ def dct(x: torch.Tensor, type: int, dims: tuple[int, ...], norm: str, inverse: b
                 native.dct_last_axis(y.movedim(d, -1), t, f).movedim(-1, d)
         else:
             y = _one_axis(y, type, d, norm, inverse)
-    return y.to(out_dtype)
+    return y if y.dtype == out_dtype else y.to(out_dtype)
 
 
 def blocked_dct2(x: torch.Tensor, block: int, norm: str, inverse: bool) -> torch.Tensor:

@@ -1,7 +1,16 @@
-r"""CPU fast path of the DCT-II / DCT-III: the compiled passes of ``front_kernels._cpu``
-around ``torch.fft`` (MKL / pocketfft).
+r"""CPU fast path of the DCT-II / DCT-III: the compiled kernels of ``front_kernels._cpu``.
 
-The numbers are those of :mod:`.dct2d` (the two-axis Makhoul algorithm):
+Where every transformed length is even and half of it has no prime factor
+above 13 (all powers of two, 384, 1536, ...), the panel kernels
+(``csrc/cpu/dct_panel*.{h,cpp}``) run the whole transform: one pass over the
+rows (loaded transposed, P rows side by side) and one over the columns (P
+adjacent columns side by side), each 1-D DCT computed from one complex FFT of
+half the length (Makhoul's order, a Stockham autosort FFT vectorised across
+the P signals), with AVX-512 / AVX2 / baseline code picked at run time. Other
+lengths use the passes around ``torch.fft`` (MKL / pocketfft) below; both give
+the same numbers up to rounding.
+
+The ``torch.fft`` path follows :mod:`.dct2d` (the two-axis Makhoul algorithm):
 
 * type 2: gather ``x -> v`` (Makhoul's order on both axes), ``V = rfft2(v)``, then
   one pass ``V -> X`` applying the twiddles, the row reflection and the scales;
@@ -36,6 +45,7 @@ the pure-torch path.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
@@ -84,8 +94,16 @@ def _scratch(role: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Ten
 
 
 def clear_workspace() -> None:
-    """Release this thread's reusable intermediate buffers."""
+    """Release this thread's reusable intermediate buffers, and the panel kernels' plans and scratch."""
     _workspace.__dict__.clear()
+    if _cpu is not None:
+        _cpu.panel_clear()
+
+
+@functools.lru_cache(maxsize=None)
+def panel_supported(n: int) -> bool:
+    """True when the panel kernels take an axis of length ``n`` (even, ``n/2`` without prime factors above 13)."""
+    return bool(_cpu.panel_dct_supported(n))
 
 
 def _dct23_impl(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2: float) -> torch.Tensor:
@@ -94,6 +112,11 @@ def _dct23_impl(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2:
     batch = x.numel() // (n1 * n2)
     dbl = x.dtype == torch.float64
     out = torch.empty_like(x)
+    if out.numel() == 0:
+        return out
+    if panel_supported(n2) and (n1 == 1 or panel_supported(n1)):
+        _cpu.panel_dct2d(x.data_ptr(), out.data_ptr(), batch, n1, n2, type, a1, b1, a2, b2, dbl)
+        return out
     if type == 2:
         v = _scratch("gathered", tuple(x.shape), x.dtype)
         _cpu.gather(x.data_ptr(), v.data_ptr(), batch, n1, n2, dbl)
@@ -137,6 +160,18 @@ if _cpu is not None:
     dct23.register_autograd(_dct23_backward, setup_context=_dct23_setup)
 
 
+def _direct(x: torch.Tensor) -> bool:
+    """True when the op can be skipped for a direct call: a plain tensor, no gradient to record, and
+    no compiler, functorch transform or dispatch mode watching (each of those needs the registered op)."""
+    return (type(x) is torch.Tensor and not (x.requires_grad and torch.is_grad_enabled())
+            and not torch.compiler.is_compiling() and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+            and torch._C._len_torch_dispatch_stack() == 0 and not torch._C._is_torch_function_mode_enabled())
+
+
+def _dct23_call(x: torch.Tensor, type: int, a1: float, b1: float, a2: float, b2: float) -> torch.Tensor:
+    return _dct23_impl(x, type, a1, b1, a2, b2) if _direct(x) else dct23(x, type, a1, b1, a2, b2)
+
+
 def dct_two_axes(x: torch.Tensor, type: int, d1: int, d2: int, f1: tuple[float, float],
                  f2: tuple[float, float]) -> torch.Tensor:
     """:func:`dct23` along dims ``d1 < d2`` of ``x``; ``f_j = (a_j, b_j)`` are the axis scales."""
@@ -144,7 +179,7 @@ def dct_two_axes(x: torch.Tensor, type: int, d1: int, d2: int, f1: tuple[float, 
     moved = (d1, d2) != (last - 1, last)
     if moved:
         x = x.movedim((d1, d2), (-2, -1))
-    y = dct23(x, type, f1[0], f1[1], f2[0], f2[1])
+    y = _dct23_call(x, type, f1[0], f1[1], f2[0], f2[1])
     return y.movedim((-2, -1), (d1, d2)) if moved else y
 
 
@@ -154,4 +189,4 @@ def dct_last_axis(x: torch.Tensor, type: int, f: tuple[float, float]) -> torch.T
     A length-1 axis has :math:`M_2 = (2)` and :math:`M_3 = (1)`, hence its scale 1/2 for type 2.
     """
     a1 = 0.5 if type == 2 else 1.0
-    return dct23(x.unsqueeze(-2), type, a1, a1, f[0], f[1]).squeeze(-2)
+    return _dct23_call(x.unsqueeze(-2), type, a1, a1, f[0], f[1]).squeeze(-2)
