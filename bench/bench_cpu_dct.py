@@ -5,7 +5,7 @@
 
 A sweep over square sizes (default 256^2 .. 8192^2) and a batched stack of layer weights
 ``(12, 384, 1536)``, float32 and float64, forward and inverse over the two trailing dims. Each
-row: best-of-``repeat`` wall time in ms of one call, ours / scipy.fft (``workers`` = torch's
+row: the best over interleaved rounds (at least ``repeat``, as many as fit in about a second) of the wall time in ms of one call, ours / scipy.fft (``workers`` = torch's
 threads) / torch-dct measured interleaved (one call of each per round), so that load from other
 processes hits all of them alike; ``vs scipy`` and ``vs torch-dct`` are the peer's time over ours
 (> 1: ours is faster). torch-dct is timed once per row from 4096^2 up (it takes seconds there).
@@ -19,6 +19,7 @@ import argparse
 import datetime
 import platform
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,15 @@ def _check(op: str, x: torch.Tensor) -> None:
         raise AssertionError(f"{op} {tuple(x.shape)} {x.dtype}: relative error {err:.2e} >= {tol}")
 
 
+def _rounds(ours, ref, least: int, budget_s: float = 1.0) -> int:
+    """Rounds that fit in about ``budget_s`` (at least ``least``, at most 200): small sizes, whose
+    timings scatter most on a shared machine, get the most rounds."""
+    t0 = time.perf_counter()
+    ours()
+    ref()
+    return max(least, min(200, int(budget_s / max(time.perf_counter() - t0, 1e-6))))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096, 8192])
@@ -85,7 +95,7 @@ def main(argv=None) -> int:
              f"{workers}, panel kernels: {isa}",
              f"- versions: torch {torch.__version__}, front_kernels {fk.__version__}, scipy {scipy.__version__}, "
              f"torch-dct {getattr(torch_dct, '__version__', 'installed') if torch_dct else 'not installed'}",
-             f"- best of {args.repeat} interleaved rounds (torch-dct: one call from 4096^2 up); "
+             f"- best of {args.repeat} to 200 interleaved rounds (as many as fit in about 1 s; torch-dct: one call from 4096^2 up); "
              "vs = peer time / ours; norm='ortho', both trailing dims",
              "", "| op | input | dtype | ours ms | GB/s | scipy ms | vs scipy | torch-dct ms | vs torch-dct "
              "| extra MiB |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -98,7 +108,7 @@ def main(argv=None) -> int:
             for op in args.ops:
                 _check(op, x)
                 ours, ref, peer = _calls(op, x, workers)
-                t_ours, t_ref = best_times([ours, ref], args.repeat)
+                t_ours, t_ref = best_times([ours, ref], _rounds(ours, ref, args.repeat))
                 t_peer = None
                 if peer is not None:
                     t_peer = best_times([peer], 1 if max(shape) >= 4096 else args.repeat)[0]

@@ -10,6 +10,42 @@
 // or every column of a stack of (N, W) images (panels of P adjacent columns); panels are independent
 // tasks for the threads, each with its own two buffers (A, B) of N P values.
 
+// A row of a P x P tile as one 64-byte vector (GCC vector extensions; aligned(sizeof(T)) allows unaligned
+// loads and stores through it), and the shuffle masks of its element type.
+template <typename T> struct Tile;
+template <> struct Tile<float> {
+  typedef float row __attribute__((vector_size(64), aligned(4)));
+  typedef int32_t mask __attribute__((vector_size(64)));
+};
+template <> struct Tile<double> {
+  typedef double row __attribute__((vector_size(64), aligned(8)));
+  typedef int64_t mask __attribute__((vector_size(64)));
+};
+
+// r[i][j] <- r[j][i] for the P rows of a tile: for h = P/2, ..., 1 the off-diagonal h x h blocks of
+// every 2h x 2h block trade places (rows i and i + h exchange their elements j with j & h set).
+template <typename T> inline void transpose_tile(typename Tile<T>::row* r) {
+  using Row = typename Tile<T>::row;
+  using Mask = typename Tile<T>::mask;
+  constexpr int n = static_cast<int>(Lanes<T>::value);
+#pragma GCC unroll 8
+  for (int h = n / 2; h >= 1; h /= 2) {
+    Mask lo, hi;
+#pragma GCC unroll 16
+    for (int j = 0; j < n; ++j) {
+      lo[j] = (j & h) ? n + j - h : j;
+      hi[j] = (j & h) ? n + j : j + h;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < n; ++i) {
+      if (i & h) continue;
+      const Row a = r[i], b = r[i + h];
+      r[i] = __builtin_shuffle(a, b, lo);
+      r[i + h] = __builtin_shuffle(a, b, hi);
+    }
+  }
+}
+
 // One Stockham stage: for p < m and every q-lane i < sp = s P,
 //   y[(radix p + u) sp + i] = exp(sign 2 pi i p u / n_stage) sum_t x[(p + t m) sp + i] w^{t u}.
 template <typename T>
@@ -157,20 +193,22 @@ template <typename T> T* dct2_panel(const PanelArgs<T>& pa, T* a, T* b, T first,
     const T ar = pa.a[2 * k], ai = pa.a[2 * k + 1], br = pa.b[2 * k], bi = pa.b[2 * k + 1];
     const T s = k == 0 ? first : rest;
     T* __restrict xk = out + k * P;
-    #pragma omp simd
+    if (k == 0 || k == l) {
+#pragma omp simd
+      for (int64_t p = 0; p < P; ++p) {
+        const T zr1 = fr[k1 * P + p], zi1 = fi[k1 * P + p], zr2 = fr[k2 * P + p], zi2 = fi[k2 * P + p];
+        const T er = zr1 + zr2, ei = zi1 - zi2, orr = zi1 + zi2, oi = zr2 - zr1;
+        xk[p] = s * (ar * er - ai * ei + br * orr - bi * oi);
+      }
+      continue;
+    }
+    T* __restrict xm = out + (n - k) * P;
+#pragma omp simd
     for (int64_t p = 0; p < P; ++p) {
       const T zr1 = fr[k1 * P + p], zi1 = fi[k1 * P + p], zr2 = fr[k2 * P + p], zi2 = fi[k2 * P + p];
       const T er = zr1 + zr2, ei = zi1 - zi2;  // Z[k] + conj Z[L-k]
       const T orr = zi1 + zi2, oi = zr2 - zr1;  // (Z[k] - conj Z[L-k]) / i
       xk[p] = s * (ar * er - ai * ei + br * orr - bi * oi);
-    }
-    if (k == 0 || k == l) continue;
-    T* __restrict xm = out + (n - k) * P;
-    #pragma omp simd
-    for (int64_t p = 0; p < P; ++p) {
-      const T zr1 = fr[k1 * P + p], zi1 = fi[k1 * P + p], zr2 = fr[k2 * P + p], zi2 = fi[k2 * P + p];
-      const T er = zr1 + zr2, ei = zi1 - zi2;
-      const T orr = zi1 + zi2, oi = zr2 - zr1;
       xm[p] = -rest * (ar * ei + ai * er + br * oi + bi * orr);
     }
   }
@@ -239,10 +277,18 @@ void rows_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t rows, int t
     T* a = static_cast<T*>(panel_scratch(omp_get_thread_num(), 2 * n * P * sizeof(T)));
     T* b = a + n * P;
     const int64_t r0 = task * P, np = rows - r0 < P ? rows - r0 : P;
-    // transposed in blocks of P elements, so that the P x P block of the panel stays in L1
+    using Row = typename Tile<T>::row;
+    // transposed in P x P tiles (whole tiles through vector shuffles)
     for (int64_t j0 = 0; j0 < n; j0 += P) {
       const int64_t jn = n - j0 < P ? n - j0 : P;
       T* __restrict blk = b + j0 * P;
+      if (np == P && jn == P) {
+        Row r[P];
+        for (int64_t p = 0; p < P; ++p) r[p] = *reinterpret_cast<const Row*>(src + (r0 + p) * n + j0) * in_rest;
+        transpose_tile<T>(r);
+        for (int64_t j = 0; j < P; ++j) *reinterpret_cast<Row*>(blk + j * P) = r[j];
+        continue;
+      }
       for (int64_t p = 0; p < np; ++p) {
         const T* __restrict s = src + (r0 + p) * n + j0;
         for (int64_t j = 0; j < jn; ++j) blk[j * P + p] = in_rest * s[j];
@@ -255,6 +301,13 @@ void rows_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t rows, int t
     for (int64_t j0 = 0; j0 < n; j0 += P) {
       const int64_t jn = n - j0 < P ? n - j0 : P;
       const T* __restrict blk = res + j0 * P;
+      if (np == P && jn == P) {
+        Row r[P];
+        for (int64_t j = 0; j < P; ++j) r[j] = *reinterpret_cast<const Row*>(blk + j * P);
+        transpose_tile<T>(r);
+        for (int64_t p = 0; p < P; ++p) *reinterpret_cast<Row*>(dst + (r0 + p) * n + j0) = r[p];
+        continue;
+      }
       for (int64_t p = 0; p < np; ++p) {
         T* __restrict d = dst + (r0 + p) * n + j0;
         for (int64_t j = 0; j < jn; ++j) d[j] = blk[j * P + p];
