@@ -47,7 +47,7 @@ import warnings
 import torch
 
 from .. import _dispatch
-from .._checks import check_float_tensor, normalize_dim, normalize_dims
+from .._checks import as_dtype, check_float_tensor, normalize_dim, normalize_dims
 from ..wavelets import Wavelet, check_mode, dwt_coeff_len, dwt_max_level, get_wavelet
 
 __all__ = [
@@ -211,7 +211,7 @@ def _check_bands(bands: dict, what: str) -> tuple[torch.Tensor, ...]:
 def _as_common(bands: dict) -> dict:
     present = [v for v in bands.values() if v is not None]
     dtype = _common_dtype(present)
-    return {k: (None if v is None else v.to(dtype)) for k, v in bands.items()}
+    return {k: (None if v is None else as_dtype(v, dtype)) for k, v in bands.items()}
 
 
 def _run(op: str, x: torch.Tensor, backend):
@@ -427,8 +427,8 @@ def _waverecn_checked(a, details: list, ws, ms, dims, backend) -> torch.Tensor:
         details = details[1:]
     tensors = [t for t in [a] + [v for d in details for v in d.values()] if t is not None]
     dtype = _common_dtype(tensors)
-    a = None if a is None else a.to(dtype)
-    details = [{k: (None if v is None else v.to(dtype)) for k, v in d.items()} for d in details]
+    a = None if a is None else as_dtype(a, dtype)
+    details = [{k: (None if v is None else as_dtype(v, dtype)) for k, v in d.items()} for d in details]
     if not details:
         return a
     ref = tensors[0]

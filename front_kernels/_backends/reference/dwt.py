@@ -50,7 +50,7 @@ import threading
 import numpy as np
 import torch
 
-from ..._checks import compute_dtype
+from ..._checks import as_dtype, compute_dtype
 from ...wavelets import Wavelet
 from . import native_dwt
 
@@ -453,7 +453,7 @@ def _keys(ndims: int) -> list[str]:
 
 
 def _to_compute(x: torch.Tensor) -> torch.Tensor:
-    return x.to(compute_dtype(x.dtype))
+    return as_dtype(x, compute_dtype(x.dtype))
 
 
 def _dwtn_stacked(x: torch.Tensor, w: Wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tensor:
@@ -481,7 +481,7 @@ def _unstack(y: torch.Tensor, ndims: int, dtype) -> dict[str, torch.Tensor]:
     out = {}
     for key in _keys(ndims):
         idx = tuple(0 if ch == "a" else 1 for ch in reversed(key))
-        out[key] = y[idx].to(dtype)
+        out[key] = as_dtype(y[idx], dtype)
     return out
 
 
@@ -493,7 +493,7 @@ def _stack(coeffs: dict, ndims: int) -> torch.Tensor:
     for idx in itertools.product((0, 1), repeat=ndims):
         key = "".join("a" if i == 0 else "d" for i in reversed(idx))
         v = coeffs.get(key)
-        flat.append(torch.zeros(ref.shape, dtype=dtype, device=ref.device) if v is None else v.to(dtype))
+        flat.append(torch.zeros(ref.shape, dtype=dtype, device=ref.device) if v is None else as_dtype(v, dtype))
     return torch.stack(flat).reshape((2,) * ndims + tuple(ref.shape))
 
 
@@ -528,7 +528,7 @@ def idwtn(coeffs: dict, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) -> t
     band counts as zeros. Each dim of ``dims`` grows to ``2L - F + 2`` (``2L`` for
     ``'periodization'``). Returns the bands' dtype."""
     ref = next(v for v in coeffs.values() if v is not None)
-    return _idwtn_compute(coeffs, wavelet, mode, dims).to(ref.dtype)
+    return as_dtype(_idwtn_compute(coeffs, wavelet, mode, dims), ref.dtype)
 
 
 def wavedecn(x: torch.Tensor, wavelet: Wavelet, mode: str, level: int, dims: tuple[int, ...]) -> list:
@@ -545,7 +545,7 @@ def wavedecn(x: torch.Tensor, wavelet: Wavelet, mode: str, level: int, dims: tup
         a = y[(0,) * nd]
         del bands[approx_key]
         details.append(bands)
-    return [a.to(x.dtype)] + details[::-1]
+    return [as_dtype(a, x.dtype)] + details[::-1]
 
 
 def waverecn(coeffs: list, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) -> torch.Tensor:
@@ -563,4 +563,4 @@ def waverecn(coeffs: list, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) -
         bands = dict(d)
         bands[approx_key] = a
         a = _idwtn_compute(bands, wavelet, mode, dims)
-    return a.to(out_dtype)
+    return as_dtype(a, out_dtype)
