@@ -65,6 +65,13 @@ def _check(op: str, x: torch.Tensor) -> None:
         raise AssertionError(f"{op} {tuple(x.shape)} {x.dtype}: relative error {err:.2e} >= {tol}")
 
 
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
 def _rounds(ours, ref, least: int, budget_s: float = 1.0) -> int:
     """Rounds that fit in about ``budget_s`` (at least ``least``, at most 200): small sizes, whose
     timings scatter most on a shared machine, get the most rounds."""
@@ -86,15 +93,16 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
+    from importlib.metadata import version
     workers = torch.get_num_threads()
     isa = fk._cpu.panel_dct_isa() if native.available() else "not built"
     lines = ["# dctn / idctn on the CPU against scipy.fft and torch-dct", "",
              f"- command: `python bench/bench_cpu_dct.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
              f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-             f"- machine: {platform.machine()} {platform.processor() or ''}, torch threads and scipy workers "
+             f"- machine: {platform.machine()} {_cpu_model()}, torch threads and scipy workers "
              f"{workers}, panel kernels: {isa}",
              f"- versions: torch {torch.__version__}, front_kernels {fk.__version__}, scipy {scipy.__version__}, "
-             f"torch-dct {getattr(torch_dct, '__version__', 'installed') if torch_dct else 'not installed'}",
+             f"torch-dct {version('torch-dct') if torch_dct else 'not installed'}",
              f"- best of {args.repeat} to 200 interleaved rounds (as many as fit in about 1 s; torch-dct: one call from 4096^2 up); "
              "vs = peer time / ours; norm='ortho', both trailing dims",
              "", "| op | input | dtype | ours ms | GB/s | scipy ms | vs scipy | torch-dct ms | vs torch-dct "
