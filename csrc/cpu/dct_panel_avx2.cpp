@@ -16,13 +16,6 @@ namespace avx2 {
 #include "dct_panel.h"
 }  // namespace avx2
 
-void dct2d_avx2(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* out, int64_t batch,
-                 int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) {
-  avx2::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);
-}
-void dct2d_avx2(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* out, int64_t batch,
-                 int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) {
-  avx2::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);
-}
+FK_PANEL_DEFINE(avx2)
 
 }  // namespace fk_cpu

@@ -134,4 +134,15 @@ FK_PANEL_ENTRY(avx2)
 FK_PANEL_ENTRY(base)
 #undef FK_PANEL_ENTRY
 
+// Defines the entry points of one instruction set from the kernels of dct_panel.h in namespace `isa`.
+#define FK_PANEL_DEFINE(isa)                                                                                     \
+  void dct2d_##isa(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* out,       \
+                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) { \
+    isa::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);                                         \
+  }                                                                                                              \
+  void dct2d_##isa(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* out,   \
+                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) { \
+    isa::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);                                         \
+  }
+
 }  // namespace fk_cpu
