@@ -1,8 +1,13 @@
 // Shared pieces of the CPU extension front_kernels._cpu (see module_cpu.cpp).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace fk_cpu {
 
@@ -49,6 +54,20 @@ template <typename T> inline double sum_of_squares(const T* p, int64_t n) {
 
 inline void check_sizes(int64_t b, int64_t n1, int64_t n2) {
   if (b < 1 || n1 < 1 || n2 < 1) throw std::invalid_argument("batch and both sizes must be positive");
+}
+
+// Ask for transparent huge pages on an untouched output of at least 8 MiB: a fresh 64 MiB tensor
+// otherwise costs 16384 page faults, about as long as a pass over it.
+inline void advise_huge(void* p, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
+  if (bytes < 4 * kHuge) return;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p, (void)bytes;
+#endif
 }
 
 }  // namespace fk_cpu

@@ -13,10 +13,6 @@
 #include <string>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "common.h"
 #include "dct_panel_plan.h"
 
@@ -86,20 +82,6 @@ template <typename T> std::shared_ptr<PlanEntry<T>> plan_for(int64_t n) {
   return e;
 }
 
-// Ask for transparent huge pages on the untouched output: a fresh 64 MiB tensor otherwise costs
-// 16384 page faults, about as long as a pass over it.
-void advise_huge(void* p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
-  if (bytes < 4 * kHuge) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p, (void)bytes;
-#endif
-}
-
 enum class Isa { avx512, avx2, base };
 
 // The widest instruction set this CPU has, capped by FRONT_KERNELS_CPU_ISA=base|avx2 (tests run each one).
@@ -137,7 +119,7 @@ void run(uintptr_t x, uintptr_t out, int64_t batch, int64_t n1, int64_t n2, int 
   const PanelArgs<T>* col_args = cols ? &cols->args : nullptr;
   const T* src = ptr<const T>(x);
   T* dst = ptr<T>(out);
-  if (x != out) advise_huge(dst, static_cast<size_t>(batch * n1 * n2) * sizeof(T));
+  if (x != out) fk_cpu::advise_huge(dst, static_cast<size_t>(batch * n1 * n2) * sizeof(T));
   switch (isa) {
     case Isa::avx512: dct2d_avx512(rows->args, col_args, src, dst, batch, n1, n2, type, a1, b1, a2, b2); break;
     case Isa::avx2: dct2d_avx2(rows->args, col_args, src, dst, batch, n1, n2, type, a1, b1, a2, b2); break;

@@ -13,6 +13,9 @@
 //   output row y = 2p + r in the kept window
 //     A[:] = sum_m sum_ih c[ih][a][p+m][:] p_ih[m][r],  D[:] = the same with the 'd' bands along w
 //     out[y][2q+s] = sum_m (A[q+m] p_0[m][s] + D[q+m] p_1[m][s])  over the kept columns.
+//   Rows y = 2p and 2p + 1 read the same K rows of each band, so they are made together (each band
+//   row read once per pair), the sums over m run in registers for a block of columns, and each
+//   output row is written once, interleaved.
 // The same passes along one of the two dims alone give the 1-D levels. A missing band (null
 // pointer) counts as zeros. Threads split (image, row range) tiles; the results do
 // not depend on the number of threads.
@@ -42,8 +45,10 @@ constexpr int kBoth = 0, kLast = 1, kMiddle = 2;  // which axes of (b, h, w) a l
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define FK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define FK_CLONES_V4 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define FK_CLONES
+#define FK_CLONES_V4
 #endif
 #define FK_INLINE inline __attribute__((always_inline))
 
@@ -224,6 +229,8 @@ void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const
     A.taps[0][m] = static_cast<T>(dec_lo[f - 1 - m]);
     A.taps[1][m] = static_cast<T>(dec_hi[f - 1 - m]);
   }
+  const int64_t out_h = kind == kLast ? h : nh, out_w = kind == kMiddle ? w : nw;
+  fk_cpu::advise_huge(A.out, static_cast<size_t>((kind == kBoth ? 4 : 2) * b * out_h * out_w) * sizeof(T));
   py::gil_scoped_release nogil;
   if (kind == kLast)
     for_tiles(1, b * h, w * f, [&](int64_t, int64_t r0, int64_t r1) { analysis_rows_k(A, r0, r1); });
@@ -233,12 +240,32 @@ void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const
     for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) { analysis_tile_k(A, bi, o0, o1); });
 }
 
+// Columns per register block: four accumulators of this many fit in eight AVX-512 registers.
+template <typename T> constexpr int64_t kBlock = 128 / sizeof(T);
+
 // One axis of a synthesis level: l coefficients, extended to le = pairs + K - 1 by src; the outputs
 // [shift, shift + keep) of the 2 * pairs that the extended coefficients give are kept.
+struct Run {
+  int64_t dst, src, len;
+};
+
 struct SynAxis {
   int64_t l, pairs, shift, keep;
   std::vector<int64_t> src;
+  std::vector<Run> runs;  // src as runs of consecutive indices: dst[j .. j + len) = from[src .. src + len)
 };
+
+std::vector<Run> runs_of(const std::vector<int64_t>& src) {
+  std::vector<Run> runs;
+  for (int64_t j = 0; j < static_cast<int64_t>(src.size()); ++j)
+    if (!runs.empty() && runs.back().src + runs.back().len == src[j]) ++runs.back().len;
+    else runs.push_back({j, src[j], 1});
+  return runs;
+}
+
+template <typename T> FK_INLINE void gather_runs(const std::vector<Run>& runs, const T* from, T* to) {
+  for (const Run& r : runs) std::memcpy(to + r.dst, from + r.src, r.len * sizeof(T));
+}
 
 template <typename T> struct SynthesisArgs {
   const T* band[2][2];  // [ih][iw], null: zeros
@@ -248,61 +275,123 @@ template <typename T> struct SynthesisArgs {
   T poly[2][kMaxTaps / 2][2];  // poly[c][m][r] = g_c[2(K-1-m)+r]
 };
 
-template <typename T> FK_INLINE void synthesis_tile(const SynthesisArgs<T>& S, int64_t bi, int64_t y0, int64_t y1) {
-  const SynAxis &sh = S.sh, &sw = S.sw;
-  const int64_t k = S.k, l2 = sw.l, le2 = sw.pairs + k - 1;
-  const bool ext_w = sw.shift != 0 || le2 != l2;
-  std::vector<T> buf(4 * le2 + 2 * sw.pairs);
-  T* a = buf.data();
-  T* d = a + le2;
-  T* ae = d + le2;
-  T* de = ae + le2;
-  T* ev = de + le2;
-  T* od = ev + sw.pairs;
-  const int64_t cplane = sh.l * l2;
-  for (int64_t y = y0; y < y1; ++y) {
-    const int64_t yy = y + sh.shift, p = yy / 2, r = yy % 2;
-    for (int64_t c = 0; c < l2; ++c) a[c] = d[c] = T(0);
-    for (int64_t m = 0; m < k; ++m) {
-      const int64_t row = sh.src[p + m];
-      for (int ih = 0; ih < 2; ++ih) {
-        const T g = S.poly[ih][m][r];
-        const T* __restrict ca = S.band[ih][0] ? S.band[ih][0] + bi * cplane + row * l2 : nullptr;
-        const T* __restrict cd = S.band[ih][1] ? S.band[ih][1] + bi * cplane + row * l2 : nullptr;
-        if (ca)
-          for (int64_t c = 0; c < l2; ++c) a[c] += g * ca[c];
-        if (cd)
-          for (int64_t c = 0; c < l2; ++c) d[c] += g * cd[c];
+// Horizontal synthesis of one row (a, d: extended to pairs + K - 1 coefficients) into the kept
+// columns of o: full[2q + s] = sum_m a[q+m] p_0[m][s] + d[q+m] p_1[m][s], summed in registers for a
+// block of q and stored interleaved once; full is o itself when every column is kept, else scratch.
+template <typename T>
+FK_INLINE void synthesis_line(const SynthesisArgs<T>& S, const T* __restrict pa, const T* __restrict pd,
+                              T* __restrict scratch, T* __restrict o) {
+  constexpr int64_t N = kBlock<T>;
+  const SynAxis& sw = S.sw;
+  const int64_t pairs = sw.pairs, k = S.k;
+  T* __restrict full = sw.shift == 0 && sw.keep == 2 * pairs ? o : scratch;
+  int64_t q0 = 0;
+  for (; q0 + N <= pairs; q0 += N) {
+    T ev[N], od[N];
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) {
+      ev[j] = S.poly[0][0][0] * pa[q0 + j] + S.poly[1][0][0] * pd[q0 + j];
+      od[j] = S.poly[0][0][1] * pa[q0 + j] + S.poly[1][0][1] * pd[q0 + j];
+    }
+    for (int64_t m = 1; m < k; ++m) {
+      const T a0 = S.poly[0][m][0], a1 = S.poly[0][m][1], d0 = S.poly[1][m][0], d1 = S.poly[1][m][1];
+      const T* __restrict qa = pa + q0 + m;
+      const T* __restrict qd = pd + q0 + m;
+#pragma omp simd
+      for (int64_t j = 0; j < N; ++j) {
+        ev[j] += a0 * qa[j] + d0 * qd[j];
+        od[j] += a1 * qa[j] + d1 * qd[j];
       }
     }
-    const T* pa = a;
-    const T* pd = d;
-    if (ext_w) {
-      for (int64_t j = 0; j < le2; ++j) ae[j] = a[sw.src[j]], de[j] = d[sw.src[j]];
-      pa = ae, pd = de;
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) full[2 * (q0 + j)] = ev[j], full[2 * (q0 + j) + 1] = od[j];
+  }
+  for (int64_t q = q0; q < pairs; ++q) {
+    T ev = S.poly[0][0][0] * pa[q] + S.poly[1][0][0] * pd[q];
+    T od = S.poly[0][0][1] * pa[q] + S.poly[1][0][1] * pd[q];
+    for (int64_t m = 1; m < k; ++m) {
+      ev += S.poly[0][m][0] * pa[q + m] + S.poly[1][m][0] * pd[q + m];
+      od += S.poly[0][m][1] * pa[q + m] + S.poly[1][m][1] * pd[q + m];
     }
-    synthesis_row(S, pa, pd, ev, od, S.out + (bi * sh.keep + y) * sw.keep);
+    full[2 * q] = ev, full[2 * q + 1] = od;
+  }
+  if (full != o) std::memcpy(o, full + sw.shift, sw.keep * sizeof(T));
+}
+
+// The vertical step of one output row pair over columns [c0, c0 + n): acc[r][iw][c] =
+// sum_m sum_ih p_ih[m][r] band[ih][iw][row_m][c], in registers when n is the block width N.
+template <typename T, int64_t N>
+FK_INLINE void vertical_pair(const SynthesisArgs<T>& S, const T* const* rows, int64_t c0, int64_t n,
+                             T* const (*acc)[2]) {
+  const int64_t k = S.k;
+  for (int iw = 0; iw < 2; ++iw) {
+    T b0[N ? N : 1], b1[N ? N : 1];
+    T* __restrict s0 = N ? b0 : acc[0][iw] + c0;
+    T* __restrict s1 = N ? b1 : acc[1][iw] + c0;
+    const int64_t len = N ? N : n;
+    bool first = true;
+    for (int64_t m = 0; m < k; ++m)
+      for (int ih = 0; ih < 2; ++ih) {
+        const T* cb = rows[(m * 2 + ih) * 2 + iw];
+        if (!cb) continue;
+        const T g0 = S.poly[ih][m][0], g1 = S.poly[ih][m][1];
+        const T* __restrict src = cb + c0;
+        if (first) {
+#pragma omp simd
+          for (int64_t c = 0; c < len; ++c) s0[c] = g0 * src[c], s1[c] = g1 * src[c];
+          first = false;
+        } else {
+#pragma omp simd
+          for (int64_t c = 0; c < len; ++c) s0[c] += g0 * src[c], s1[c] += g1 * src[c];
+        }
+      }
+    if (first)
+      for (int64_t c = 0; c < len; ++c) s0[c] = s1[c] = T(0);
+    if (N) {
+      std::memcpy(acc[0][iw] + c0, s0, len * sizeof(T));
+      std::memcpy(acc[1][iw] + c0, s1, len * sizeof(T));
+    }
   }
 }
 
-// Horizontal synthesis of one row pair (a, d: extended to le2 or not) into the kept columns of o.
-template <typename T>
-FK_INLINE void synthesis_row(const SynthesisArgs<T>& S, const T* pa, const T* pd, T* ev, T* od, T* __restrict o) {
-  const SynAxis& sw = S.sw;
-  for (int64_t q = 0; q < sw.pairs; ++q) ev[q] = od[q] = T(0);
-  for (int64_t m = 0; m < S.k; ++m) {
-    const T a0 = S.poly[0][m][0], a1 = S.poly[0][m][1], d0 = S.poly[1][m][0], d1 = S.poly[1][m][1];
-    const T* __restrict qa = pa + m;
-    const T* __restrict qd = pd + m;
-    for (int64_t q = 0; q < sw.pairs; ++q) {
-      ev[q] += a0 * qa[q] + d0 * qd[q];
-      od[q] += a1 * qa[q] + d1 * qd[q];
+// Output rows y in [y0, y1) of the kept window, two at a time: rows 2p and 2p + 1 of the extended
+// output read the same K coefficient rows of each band, so each is read once per pair.
+template <typename T> FK_INLINE void synthesis_tile(const SynthesisArgs<T>& S, int64_t bi, int64_t y0, int64_t y1) {
+  constexpr int64_t N = kBlock<T>;
+  const SynAxis &sh = S.sh, &sw = S.sw;
+  const int64_t k = S.k, l2 = sw.l, le2 = sw.pairs + k - 1;
+  const bool ext_w = sw.shift != 0 || le2 != l2;
+  std::vector<T> buf(4 * l2 + 2 * le2 + 2 * sw.pairs + N, T(0));
+  T* const acc[2][2] = {{buf.data(), buf.data() + l2}, {buf.data() + 2 * l2, buf.data() + 3 * l2}};  // [r][a or d]
+  T* ae = buf.data() + 4 * l2;
+  T* de = ae + le2;
+  T* scratch = de + le2;
+  std::vector<const T*> rows(4 * k);  // [m][ih][iw]
+  const int64_t cplane = sh.l * l2;
+  for (int64_t p = (y0 + sh.shift) / 2; 2 * p - sh.shift < y1; ++p) {
+    for (int64_t m = 0; m < k; ++m)
+      for (int ih = 0; ih < 2; ++ih)
+        for (int iw = 0; iw < 2; ++iw) {
+          const T* band = S.band[ih][iw];
+          rows[(m * 2 + ih) * 2 + iw] = band ? band + bi * cplane + sh.src[p + m] * l2 : nullptr;
+        }
+    int64_t c0 = 0;
+    if (k > 1)
+      for (; c0 + N <= l2; c0 += N) vertical_pair<T, N>(S, rows.data(), c0, N, acc);
+    if (c0 < l2) vertical_pair<T, 0>(S, rows.data(), c0, l2 - c0, acc);
+    for (int r = 0; r < 2; ++r) {
+      const int64_t y = 2 * p + r - sh.shift;
+      if (y < y0 || y >= y1) continue;
+      const T* pa = acc[r][0];
+      const T* pd = acc[r][1];
+      if (ext_w) {
+        gather_runs(sw.runs, pa, ae);
+        gather_runs(sw.runs, pd, de);
+        pa = ae, pd = de;
+      }
+      synthesis_line(S, pa, pd, scratch, S.out + (bi * sh.keep + y) * sw.keep);
     }
   }
-  int64_t col = 0, x = sw.shift;
-  if (x % 2 && col < sw.keep) o[col++] = od[x / 2], ++x;
-  for (; col + 1 < sw.keep; col += 2, x += 2) o[col] = ev[x / 2], o[col + 1] = od[x / 2];
-  if (col < sw.keep) o[col] = ev[x / 2];
 }
 
 // A 1-D level along the last dim: band[0][0] (approximation) and band[0][1] (detail), b * l1 rows.
@@ -312,8 +401,7 @@ template <typename T> FK_INLINE void synthesis_rows(const SynthesisArgs<T>& S, i
   std::vector<T> buf(2 * le2 + 2 * sw.pairs, T(0));
   T* ae = buf.data();
   T* de = ae + le2;
-  T* ev = de + le2;
-  T* od = ev + sw.pairs;
+  T* scratch = de + le2;
   const T* ca = S.band[0][0];
   const T* cd = S.band[0][1];
   for (int64_t r = r0; r < r1; ++r) {
@@ -321,12 +409,12 @@ template <typename T> FK_INLINE void synthesis_rows(const SynthesisArgs<T>& S, i
       ae[j] = ca ? ca[r * l2 + sw.src[j]] : T(0);
       de[j] = cd ? cd[r * l2 + sw.src[j]] : T(0);
     }
-    synthesis_row(S, ae, de, ev, od, S.out + r * sw.keep);
+    synthesis_line(S, ae, de, scratch, S.out + r * sw.keep);
   }
 }
 
-FK_CLONES void synthesis_rows_k(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
-FK_CLONES void synthesis_rows_k(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
+FK_CLONES_V4 void synthesis_rows_k(const SynthesisArgs<float>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
+FK_CLONES_V4 void synthesis_rows_k(const SynthesisArgs<double>& S, int64_t r0, int64_t r1) { synthesis_rows(S, r0, r1); }
 
 // A 1-D level along the middle dim of (b, l1, w): bands [a, d] (b, l1, w), the vertical pass alone into
 // the kept rows of out (b, keep_h, w).
@@ -349,17 +437,17 @@ template <typename T> FK_INLINE void synthesis_cols(const SynthesisArgs<T>& S, i
   }
 }
 
-FK_CLONES void synthesis_cols_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES_V4 void synthesis_cols_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_cols(S, bi, y0, y1);
 }
-FK_CLONES void synthesis_cols_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES_V4 void synthesis_cols_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_cols(S, bi, y0, y1);
 }
 
-FK_CLONES void synthesis_tile_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES_V4 void synthesis_tile_k(const SynthesisArgs<float>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
 }
-FK_CLONES void synthesis_tile_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
+FK_CLONES_V4 void synthesis_tile_k(const SynthesisArgs<double>& S, int64_t bi, int64_t y0, int64_t y1) {
   synthesis_tile(S, bi, y0, y1);
 }
 
@@ -369,7 +457,7 @@ SynAxis syn_axis(int64_t l, int64_t pairs, int64_t shift, int64_t keep, const st
     throw std::invalid_argument(std::string(name) + ": inconsistent synthesis geometry");
   for (int64_t s : src)
     if (s < 0 || s >= l) throw std::invalid_argument(std::string(name) + ": index map out of range");
-  return {l, pairs, shift, keep, src};
+  return {l, pairs, shift, keep, src, runs_of(src)};
 }
 
 template <typename T>
@@ -384,14 +472,15 @@ void synthesis(const std::vector<uintptr_t>& bands, uintptr_t out, int64_t b, in
   fk_cpu::check_sizes(b, l1, l2);
   SynthesisArgs<T> S{{{ptr<const T>(bands[0]), ptr<const T>(bands[1])}, {ptr<const T>(bands[2]), ptr<const T>(bands[3])}},
                      ptr<T>(out), b, k,
-                     kind != kLast ? syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h") : SynAxis{l1, l1, 0, l1, {}},
-                     kind != kMiddle ? syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w") : SynAxis{l2, l2, 0, l2, {}},
+                     kind != kLast ? syn_axis(l1, pairs_h, shift_h, keep_h, src_h, k, "h") : SynAxis{l1, l1, 0, l1, {}, {}},
+                     kind != kMiddle ? syn_axis(l2, pairs_w, shift_w, keep_w, src_w, k, "w") : SynAxis{l2, l2, 0, l2, {}, {}},
                      {}};
   for (int64_t m = 0; m < k; ++m)
     for (int r = 0; r < 2; ++r) {
       S.poly[0][m][r] = static_cast<T>(rec_lo[2 * (k - 1 - m) + r]);
       S.poly[1][m][r] = static_cast<T>(rec_hi[2 * (k - 1 - m) + r]);
     }
+  fk_cpu::advise_huge(S.out, static_cast<size_t>(b * S.sh.keep * S.sw.keep) * sizeof(T));
   py::gil_scoped_release nogil;
   if (kind == kLast)
     for_tiles(1, b * l1, 2 * l2 * k, [&](int64_t, int64_t r0, int64_t r1) { synthesis_rows_k(S, r0, r1); });
