@@ -142,3 +142,33 @@ def test_each_instruction_set_matches_scipy(isa):
     run = subprocess.run([sys.executable, "-c", _ISA_CHECK], env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[0] == isa
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("inverse", [False, True])
+@pytest.mark.parametrize("lengths,stored,keep", [
+    ((32, 48), (32, 48), (32, 48)),      # the plain transform
+    ((64, 40), (32, 13), (64, 40)),      # zero-padded input (FRONT's growth)
+    ((64, 40), (64, 40), (21, 20)),      # cropped output (FRONT's shrink: r_in > r_out, its own mid)
+    ((96, 200), (48, 200), (32, 5)),
+    ((64,), (17,), (64,)),               # one axis
+    ((64,), (64,), (9,)),
+])
+def test_window_is_pad_transform_crop(lengths, stored, keep, inverse, dtype):
+    from front_kernels._backends.reference.dct import ortho_window
+    x = torch.randn((3,) + stored, dtype=dtype, generator=torch.Generator().manual_seed(5))
+    padded = np.zeros((3,) + lengths)
+    padded[(slice(None),) + tuple(slice(0, s) for s in stored)] = x.double().numpy()
+    axes = tuple(range(-len(lengths), 0))
+    full = (sfft.idctn if inverse else sfft.dctn)(padded, type=2, axes=axes, norm="ortho")
+    want = full[(slice(None),) + tuple(slice(0, k) for k in keep)]
+    got = ortho_window(x, lengths, keep, inverse)
+    assert got.shape == want.shape and got.dtype == dtype
+    tol = 2e-6 if dtype == torch.float32 else 1e-13
+    np.testing.assert_allclose(got.double().numpy(), want, rtol=0, atol=tol * np.abs(want).max())
+
+
+def test_window_refuses_a_window_outside_the_lengths():
+    x = torch.randn(2, 8, 8)
+    with pytest.raises(ValueError, match="window"):
+        native.dct_window(x, 2, (8, 8), (9, 8), ((1.0, 1.0), (1.0, 1.0)))

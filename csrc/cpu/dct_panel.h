@@ -265,9 +265,12 @@ template <typename T> T* transform_panel(const PanelArgs<T>& pa, int type, T* a,
   return type == 2 ? dct2_panel(pa, a, b, first, rest) : dct3_panel(pa, a, b);
 }
 
-// Every row of src (rows, N) -> dst: type 2 scales the output, type 3 the input, by (first, rest, ...).
+// Every row of src -> dst: row q of src is its first src_len values (src_ld apart; zero beyond), and the
+// first dst_len values of its transform go to row (q / per_image) dst_image + q % per_image of dst
+// (dst_ld apart). Type 2 scales the output, type 3 the input, by (first, rest, ...).
 template <typename T>
-void rows_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t rows, int type, T first, T rest,
+void rows_pass(const PanelArgs<T>& pa, const T* src, int64_t src_ld, int64_t src_len, T* dst, int64_t dst_ld,
+               int64_t dst_len, int64_t rows, int64_t per_image, int64_t dst_image, int type, T first, T rest,
                bool parallel) {
   constexpr int64_t P = Lanes<T>::value;
   const int64_t n = pa.n, tasks = (rows + P - 1) / P;
@@ -277,39 +280,46 @@ void rows_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t rows, int t
     T* a = static_cast<T*>(panel_scratch(omp_get_thread_num(), 2 * n * P * sizeof(T)));
     T* b = a + n * P;
     const int64_t r0 = task * P, np = rows - r0 < P ? rows - r0 : P;
+    T* drow[P];
+    for (int64_t p = 0; p < np; ++p) {
+      const int64_t q = r0 + p;
+      drow[p] = dst + ((q / per_image) * dst_image + q % per_image) * dst_ld;
+    }
     using Row = typename Tile<T>::row;
     // transposed in P x P tiles (whole tiles through vector shuffles)
     for (int64_t j0 = 0; j0 < n; j0 += P) {
       const int64_t jn = n - j0 < P ? n - j0 : P;
+      const int64_t js = src_len - j0 < 0 ? 0 : src_len - j0 < jn ? src_len - j0 : jn;  // lanes read from src
       T* __restrict blk = b + j0 * P;
-      if (np == P && jn == P) {
+      if (np == P && js == P) {
         Row r[P];
-        for (int64_t p = 0; p < P; ++p) r[p] = *reinterpret_cast<const Row*>(src + (r0 + p) * n + j0) * in_rest;
+        for (int64_t p = 0; p < P; ++p) r[p] = *reinterpret_cast<const Row*>(src + (r0 + p) * src_ld + j0) * in_rest;
         transpose_tile<T>(r);
         for (int64_t j = 0; j < P; ++j) *reinterpret_cast<Row*>(blk + j * P) = r[j];
         continue;
       }
       for (int64_t p = 0; p < np; ++p) {
-        const T* __restrict s = src + (r0 + p) * n + j0;
-        for (int64_t j = 0; j < jn; ++j) blk[j * P + p] = in_rest * s[j];
+        const T* __restrict s = src + (r0 + p) * src_ld + j0;
+        for (int64_t j = 0; j < js; ++j) blk[j * P + p] = in_rest * s[j];
+        for (int64_t j = js; j < jn; ++j) blk[j * P + p] = T(0);
       }
       for (int64_t p = np; p < P; ++p)
         for (int64_t j = 0; j < jn; ++j) blk[j * P + p] = T(0);
     }
-    for (int64_t p = 0; p < np; ++p) b[p] = in_first * src[(r0 + p) * n];
+    for (int64_t p = 0; p < np; ++p) b[p] = in_first * src[(r0 + p) * src_ld];
     const T* res = transform_panel(pa, type, a, b, first, rest);
-    for (int64_t j0 = 0; j0 < n; j0 += P) {
-      const int64_t jn = n - j0 < P ? n - j0 : P;
+    for (int64_t j0 = 0; j0 < dst_len; j0 += P) {
+      const int64_t jn = dst_len - j0 < P ? dst_len - j0 : P;
       const T* __restrict blk = res + j0 * P;
       if (np == P && jn == P) {
         Row r[P];
         for (int64_t j = 0; j < P; ++j) r[j] = *reinterpret_cast<const Row*>(blk + j * P);
         transpose_tile<T>(r);
-        for (int64_t p = 0; p < P; ++p) *reinterpret_cast<Row*>(dst + (r0 + p) * n + j0) = r[p];
+        for (int64_t p = 0; p < P; ++p) *reinterpret_cast<Row*>(drow[p] + j0) = r[p];
         continue;
       }
       for (int64_t p = 0; p < np; ++p) {
-        T* __restrict d = dst + (r0 + p) * n + j0;
+        T* __restrict d = drow[p] + j0;
         for (int64_t j = 0; j < jn; ++j) d[j] = blk[j * P + p];
       }
     }
@@ -319,10 +329,13 @@ void rows_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t rows, int t
 // Rows ahead of the current one whose panel chunk cols_pass prefetches.
 constexpr int64_t kAhead = 16;
 
-// Every column of each of the `images` (N, W) arrays of src -> dst (which may be src).
+// Every column of each of the `images` arrays of width w: image i of src starts src_image rows into src
+// and holds the first src_rows values of its columns (zero beyond); the first dst_rows values of each
+// transformed column go to image i of dst, dst_rows rows apart. dst may be src when src_rows <= dst_rows
+// (a panel is read whole before it is written).
 template <typename T>
-void cols_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t images, int64_t w, int type, T first, T rest,
-               bool parallel) {
+void cols_pass(const PanelArgs<T>& pa, const T* src, int64_t src_image, int64_t src_rows, T* dst, int64_t dst_rows,
+               int64_t images, int64_t w, int type, T first, T rest, bool parallel) {
   constexpr int64_t P = Lanes<T>::value;
   const int64_t n = pa.n, per_image = (w + P - 1) / P, tasks = images * per_image;
   const T in_first = type == 3 ? first : T(1), in_rest = type == 3 ? rest : T(1);
@@ -331,13 +344,18 @@ void cols_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t images, int
     T* a = static_cast<T*>(panel_scratch(omp_get_thread_num(), 2 * n * P * sizeof(T)));
     T* b = a + n * P;
     const int64_t img = task / per_image, c0 = (task % per_image) * P, np = w - c0 < P ? w - c0 : P;
-    const T* s = src + img * n * w + c0;
+    const T* s = src + img * src_image * w + c0;
     for (int64_t j = 0; j < n; ++j) {
+      T* __restrict bj = b + j * P;
+      if (j >= src_rows) {
+        #pragma omp simd
+        for (int64_t p = 0; p < P; ++p) bj[p] = T(0);
+        continue;
+      }
       const T f = j == 0 ? in_first : in_rest;
       const T* __restrict sj = s + j * w;
       // rows are w apart: the hardware prefetchers do not follow such strides across pages
-      if (j + kAhead < n) __builtin_prefetch(sj + kAhead * w, 0, 0);
-      T* __restrict bj = b + j * P;
+      if (j + kAhead < src_rows) __builtin_prefetch(sj + kAhead * w, 0, 0);
       if (np == P) {
         #pragma omp simd
         for (int64_t p = 0; p < P; ++p) bj[p] = f * sj[p];
@@ -348,25 +366,33 @@ void cols_pass(const PanelArgs<T>& pa, const T* src, T* dst, int64_t images, int
       }
     }
     const T* res = transform_panel(pa, type, a, b, first, rest);
-    T* d = dst + img * n * w + c0;
-    for (int64_t j = 0; j < n; ++j) {
+    T* d = dst + img * dst_rows * w + c0;
+    for (int64_t j = 0; j < dst_rows; ++j) {
       const T* __restrict rj = res + j * P;
       T* __restrict dj = d + j * w;
-      if (j + kAhead < n) __builtin_prefetch(dj + kAhead * w, 1, 0);
+      if (j + kAhead < dst_rows) __builtin_prefetch(dj + kAhead * w, 1, 0);
       #pragma omp simd
       for (int64_t p = 0; p < np; ++p) dj[p] = rj[p];
     }
   }
 }
 
-// Scaled 2-D DCT-II / DCT-III over the two trailing dims of (batch, n1, n2) (see native.py's dct23):
-// rows (length n2) first, into out, then the columns (length n1) of out in place. With n1 = 1 only the
-// rows are transformed; that axis' factor (2 a1 for type 2, a1 for type 3) goes into the row scale.
+// Scaled 2-D DCT-II / DCT-III over the two trailing dims of (batch, n1, n2) (see native.py's dct23), of the
+// stored window `win` only: rows (length n2) first, into mid, then the columns (length n1) of mid into out.
+// With n1 = 1 only the rows are transformed, straight into out; that axis' factor (2 a1 for type 2, a1 for
+// type 3) goes into the row scale.
 template <typename T>
-void dct2d(const PanelArgs<T>& rows, const PanelArgs<T>* cols, const T* x, T* out, int64_t batch, int64_t n1,
-           int64_t n2, int type, double a1, double b1, double a2, double b2) {
+void dct2d(const PanelArgs<T>& rows, const PanelArgs<T>* cols, const T* x, T* mid, T* out, int64_t batch, int64_t n1,
+           int64_t n2, const Window& win, int type, double a1, double b1, double a2, double b2) {
   const bool parallel = parallel_worth(batch, n1, n2);
   const double c1 = n1 == 1 ? (type == 2 ? 2 * a1 : a1) : 1.0;
-  rows_pass(rows, x, out, batch * n1, type, static_cast<T>(c1 * a2), static_cast<T>(c1 * b2), parallel);
-  if (n1 > 1) cols_pass(*cols, out, out, batch, n2, type, static_cast<T>(a1), static_cast<T>(b1), parallel);
+  const T f2 = static_cast<T>(c1 * a2), r2 = static_cast<T>(c1 * b2);
+  if (n1 == 1) {
+    rows_pass(rows, x, win.c_in, win.c_in, out, win.c_out, win.c_out, batch, 1, 1, type, f2, r2, parallel);
+    return;
+  }
+  rows_pass(rows, x, win.c_in, win.c_in, mid, win.c_out, win.c_out, batch * win.r_in, win.r_in, win.mid_rows, type,
+            f2, r2, parallel);
+  cols_pass(*cols, mid, win.mid_rows, win.r_in, out, win.r_out, batch, win.c_out, type, static_cast<T>(a1),
+            static_cast<T>(b1), parallel);
 }

@@ -105,9 +105,17 @@ const Isa isa = pick_isa();
 
 const char* isa_name() { return isa == Isa::avx512 ? "avx512" : isa == Isa::avx2 ? "avx2" : "base"; }
 
+// The window of (batch, n1, n2) that x holds and out keeps, checked (see Window in dct_panel_plan.h).
+Window window_of(int64_t n1, int64_t n2, int64_t r_in, int64_t c_in, int64_t r_out, int64_t c_out, bool own_mid) {
+  if (r_in < 1 || r_in > n1 || r_out < 1 || r_out > n1 || c_in < 1 || c_in > n2 || c_out < 1 || c_out > n2)
+    throw std::invalid_argument("window: rows must lie in [1, n1] and columns in [1, n2]");
+  if (!own_mid && r_in > r_out) throw std::invalid_argument("window: a window with r_in > r_out needs its own mid");
+  return {r_in, c_in, r_out, c_out, own_mid ? r_in : r_out};
+}
+
 template <typename T>
-void run(uintptr_t x, uintptr_t out, int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2,
-         double b2) {
+void run(uintptr_t x, uintptr_t mid, uintptr_t out, int64_t batch, int64_t n1, int64_t n2, const Window& win,
+         int type, double a1, double b1, double a2, double b2) {
   check_sizes(batch, n1, n2);
   if (type != 2 && type != 3) throw std::invalid_argument("type must be 2 or 3");
   if (!panel_dct_supported(n2) || (n1 > 1 && !panel_dct_supported(n1)))
@@ -119,11 +127,12 @@ void run(uintptr_t x, uintptr_t out, int64_t batch, int64_t n1, int64_t n2, int 
   const PanelArgs<T>* col_args = cols ? &cols->args : nullptr;
   const T* src = ptr<const T>(x);
   T* dst = ptr<T>(out);
-  if (x != out) fk_cpu::advise_huge(dst, static_cast<size_t>(batch * n1 * n2) * sizeof(T));
+  T* m = ptr<T>(mid);
+  if (x != out) fk_cpu::advise_huge(dst, static_cast<size_t>(batch * win.r_out * win.c_out) * sizeof(T));
   switch (isa) {
-    case Isa::avx512: dct2d_avx512(rows->args, col_args, src, dst, batch, n1, n2, type, a1, b1, a2, b2); break;
-    case Isa::avx2: dct2d_avx2(rows->args, col_args, src, dst, batch, n1, n2, type, a1, b1, a2, b2); break;
-    default: dct2d_base(rows->args, col_args, src, dst, batch, n1, n2, type, a1, b1, a2, b2);
+    case Isa::avx512: dct2d_avx512(rows->args, col_args, src, m, dst, batch, n1, n2, win, type, a1, b1, a2, b2); break;
+    case Isa::avx2: dct2d_avx2(rows->args, col_args, src, m, dst, batch, n1, n2, win, type, a1, b1, a2, b2); break;
+    default: dct2d_base(rows->args, col_args, src, m, dst, batch, n1, n2, win, type, a1, b1, a2, b2);
   }
 }
 
@@ -161,12 +170,27 @@ void bind_dct_panel(py::module_& m) {
       "panel_dct2d",
       [](uintptr_t x, uintptr_t out, int64_t b, int64_t n1, int64_t n2, int type, double a1, double b1, double a2,
          double b2, bool dbl) {
-        if (dbl) fk_cpu::run<double>(x, out, b, n1, n2, type, a1, b1, a2, b2);
-        else fk_cpu::run<float>(x, out, b, n1, n2, type, a1, b1, a2, b2);
+        const fk_cpu::Window win = fk_cpu::window_of(n1, n2, n1, n2, n1, n2, false);
+        if (dbl) fk_cpu::run<double>(x, out, out, b, n1, n2, win, type, a1, b1, a2, b2);
+        else fk_cpu::run<float>(x, out, out, b, n1, n2, win, type, a1, b1, a2, b2);
       },
       "scaled 2-D DCT-II (type 2) or DCT-III (type 3) of (B, N1, N2) over its two trailing dims (N1 = 1: the "
       "last dim alone) into out (may be x)",
       py::arg("x"), py::arg("out"), py::arg("b"), py::arg("n1"), py::arg("n2"), py::arg("type"), py::arg("a1"),
       py::arg("b1"), py::arg("a2"), py::arg("b2"), py::arg("dbl"));
+  m.def(
+      "panel_dct2d_window",
+      [](uintptr_t x, uintptr_t mid, uintptr_t out, int64_t b, int64_t n1, int64_t n2, int64_t r_in, int64_t c_in,
+         int64_t r_out, int64_t c_out, int type, double a1, double b1, double a2, double b2, bool dbl) {
+        if (n1 == 1 && (r_in != 1 || r_out != 1)) throw std::invalid_argument("window: n1 = 1 has one row");
+        const fk_cpu::Window win = fk_cpu::window_of(n1, n2, r_in, c_in, r_out, c_out, mid != out);
+        if (dbl) fk_cpu::run<double>(x, mid, out, b, n1, n2, win, type, a1, b1, a2, b2);
+        else fk_cpu::run<float>(x, mid, out, b, n1, n2, win, type, a1, b1, a2, b2);
+      },
+      "the same transform of (B, N1, N2) zero-padded from its (B, r_in, c_in) corner x, keeping the (B, r_out, "
+      "c_out) corner in out; mid: (B, r_in, c_out) scratch, or out itself when r_in <= r_out",
+      py::arg("x"), py::arg("mid"), py::arg("out"), py::arg("b"), py::arg("n1"), py::arg("n2"), py::arg("r_in"),
+      py::arg("c_in"), py::arg("r_out"), py::arg("c_out"), py::arg("type"), py::arg("a1"), py::arg("b1"),
+      py::arg("a2"), py::arg("b2"), py::arg("dbl"));
   m.def("panel_clear", &fk_cpu::panel_clear, "release the panel DCT's plans and per-thread scratch");
 }

@@ -119,16 +119,26 @@ template <typename T> struct PanelArgs {
   const T *a, *b, *g, *h;
 };
 
+// The stored part of a (batch, n1, n2) transform: the input holds the leading r_in x c_in corner of each
+// image (the rest is zero), the output keeps the leading r_out x c_out corner of the result. The rows pass
+// writes (r_in, c_out) per image into `mid`, whose images are mid_rows (>= r_in) rows apart; mid may be
+// the output when r_in <= r_out (then mid_rows = r_out).
+struct Window {
+  int64_t r_in, c_in, r_out, c_out, mid_rows;
+};
+
 // Per-thread scratch of dct_panel_cpu.cpp: at least `bytes`, 64-byte aligned, kept between calls
 // (panel_scratch_prepare sizes the pool before a parallel region; panel_scratch_clear releases it).
 void* panel_scratch(int thread, size_t bytes);
 
 // The kernels of dct_panel.h compiled for one instruction set each (dct_panel_<isa>.cpp).
 #define FK_PANEL_ENTRY(isa)                                                                                      \
-  void dct2d_##isa(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* out,       \
-                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2); \
-  void dct2d_##isa(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* out,   \
-                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2);
+  void dct2d_##isa(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* mid,       \
+                   float* out, int64_t batch, int64_t n1, int64_t n2, const Window& win, int type, double a1,   \
+                   double b1, double a2, double b2);                                                           \
+  void dct2d_##isa(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* mid,   \
+                   double* out, int64_t batch, int64_t n1, int64_t n2, const Window& win, int type, double a1,  \
+                   double b1, double a2, double b2);
 FK_PANEL_ENTRY(avx512)
 FK_PANEL_ENTRY(avx2)
 FK_PANEL_ENTRY(base)
@@ -136,13 +146,15 @@ FK_PANEL_ENTRY(base)
 
 // Defines the entry points of one instruction set from the kernels of dct_panel.h in namespace `isa`.
 #define FK_PANEL_DEFINE(isa)                                                                                     \
-  void dct2d_##isa(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* out,       \
-                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) { \
-    isa::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);                                         \
+  void dct2d_##isa(const PanelArgs<float>& rows, const PanelArgs<float>* cols, const float* x, float* mid,       \
+                   float* out, int64_t batch, int64_t n1, int64_t n2, const Window& win, int type, double a1,   \
+                   double b1, double a2, double b2) {                                                          \
+    isa::dct2d(rows, cols, x, mid, out, batch, n1, n2, win, type, a1, b1, a2, b2);                               \
   }                                                                                                              \
-  void dct2d_##isa(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* out,   \
-                   int64_t batch, int64_t n1, int64_t n2, int type, double a1, double b1, double a2, double b2) { \
-    isa::dct2d(rows, cols, x, out, batch, n1, n2, type, a1, b1, a2, b2);                                         \
+  void dct2d_##isa(const PanelArgs<double>& rows, const PanelArgs<double>* cols, const double* x, double* mid,   \
+                   double* out, int64_t batch, int64_t n1, int64_t n2, const Window& win, int type, double a1,  \
+                   double b1, double a2, double b2) {                                                          \
+    isa::dct2d(rows, cols, x, mid, out, batch, n1, n2, win, type, a1, b1, a2, b2);                               \
   }
 
 }  // namespace fk_cpu

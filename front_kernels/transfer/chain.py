@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .._backends.reference.dct import ortho_window, ortho_window_takes
 from ..transforms import dctn, idctn
 
 # Axes shorter than this (min of input and output length) are multiplied by a dense matrix instead of
@@ -224,11 +225,12 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
     grow_dense = [(i, a) for i, a in dense if a.m >= a.n]
     step_rows = max(1, CHUNK_NUMEL // max(1, math.prod(sig), math.prod(mid)))
     # Standardising a source layer is an affine map too: with nothing before the forward DCT, its mean and
-    # std come from the layer's coefficients and it is applied to the kept ones (_CoefficientStats).
+    # std (taken on the layer) are applied to the kept coefficients (see _CoefficientStats).
     fold = rescaling.standardise and bool(spectral) and not steps and not shrink_dense
     source = _CoefficientStats(math.prod(sig), math.sqrt(math.prod(sig[i] for i in spectral)),
                                tuple(0 if i in spectral else slice(None) for i in range(nd)), 0)
     crop = (slice(None),) + tuple(slice(0, kept[i]) if i in spectral else slice(None) for i in range(nd))
+    trailing = dims == tuple(range(nd + 1 - len(dims), nd + 1))  # the spectral axes are the last ones
     for start in range(0, L, step_rows):
         part = x[start:start + step_rows]
         if rescaling.standardise and not fold:
@@ -242,16 +244,22 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
             t = a.step(t, i + 1)
         for i, a in shrink_dense:
             t = _move_dense(t, a.a, i + 1)
+        fresh = False
         if spectral:
-            t = dctn(t, dim=dims, norm="ortho")
-            stats = [source.std_mean(u) for u in t] if fold else []
-            t = t[crop]
+            stats = [std_mean(w) for w in t] if fold else []
+            kept_t = ortho_window(t, [t.shape[d] for d in dims], [kept[d - 1] for d in dims], False) \
+                if trailing else None
+            if kept_t is None:
+                kept_t = dctn(t, dim=dims, norm="ortho")[crop]
+            else:
+                fresh = True  # a tensor of its own: its layers need no copy
+            t = kept_t
             for u, (sd, mu) in zip(t, stats):  # (W - mu) / (sd + eps), on the kept coefficients
                 source.apply(u, 1.0, -mu, out=u).div_(sd + STD_EPS)
                 means.append(mu)
                 stds.append(sd)
         if per_layer:
-            c.extend(u.clone(memory_format=torch.contiguous_format) for u in t)
+            c.extend(t.unbind(0) if fresh else (u.clone(memory_format=torch.contiguous_format) for u in t))
         else:
             if c is None:
                 c = x.new_empty((L,) + tuple(t.shape[1:]))
@@ -292,15 +300,19 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
                           lambda h=h: coefficients.std_mean(z[h], scale)) for h in range(blocks)]
             a, b = (torch.stack([torch.as_tensor(v[k], dtype=z.dtype) for v in ab]).view(
                 (blocks,) + (1,) * nd) for k in (0, 1))
-        if spectral and any(pads):  # a * z written straight into the zero-padded coefficients
+        if spectral and trailing and ortho_window_takes(z, spectral_out) and all(
+                k <= m for k, m in zip(z.shape[z.ndim - len(dims):], spectral_out)):  # padded and inverted in one pass
+            z = coefficients.apply(z, a * scale, b, out=None if callable(depth) else z)
+            z = ortho_window(z, spectral_out, spectral_out, True)
+        elif spectral and any(pads):  # a * z written straight into the zero-padded coefficients
             padded = z.new_zeros(tuple(z.shape[:lead]) + out_shape)
             z = coefficients.apply(z, a * scale, b, out=padded[(slice(None),) * lead + tuple(
                 slice(0, k) for k in z.shape[lead:])])
-            z = padded
+            z = idctn(padded, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
         else:
             z = coefficients.apply(z, a * scale, b)
-        if spectral:
-            z = idctn(z, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
+            if spectral:
+                z = idctn(z, dim=tuple(d - 1 + lead for d in dims), norm="ortho")
         out.append(z)
     return out
 

@@ -199,3 +199,22 @@ def blocked_dct2(x: torch.Tensor, block: int, norm: str, inverse: bool) -> torch
     tiles = x.reshape(*lead, h // block, block, w // block, block)
     out = dct(tiles, 2, (tiles.ndim - 3, tiles.ndim - 1), norm, inverse)
     return out.reshape(x.shape)
+
+
+def ortho_window_takes(x: torch.Tensor, lengths) -> bool:
+    """True when :func:`ortho_window` computes ``x`` for full lengths ``lengths`` (it returns ``None`` otherwise)."""
+    return native.window_usable(x, tuple(lengths))
+
+
+def ortho_window(x: torch.Tensor, lengths: tuple[int, ...], keep: tuple[int, ...], inverse: bool):
+    r"""Orthonormal DCT-II (``inverse``: its inverse, the DCT-III) over the trailing ``len(lengths)`` dims
+    (one or two) of full lengths ``lengths``, of ``x`` read as the leading corner of the zero-padded input,
+    keeping the leading ``keep`` corner of the result: ``dctn(pad(x))[..., :keep_1, :keep_2]`` in one
+    pass per axis (the panel kernels). ``None`` when those kernels do not take ``x`` (not built, another
+    device or dtype, lengths they lack, or a gradient to record): the caller pads and crops instead.
+    """
+    if not ortho_window_takes(x, lengths):
+        return None
+    t = 3 if inverse else 2
+    return native.dct_window(x, t, tuple(lengths), tuple(keep),
+                             tuple(_axis_factors(n, t, "ortho", inverse) for n in lengths))

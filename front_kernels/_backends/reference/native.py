@@ -183,6 +183,41 @@ def dct_two_axes(x: torch.Tensor, type: int, d1: int, d2: int, f1: tuple[float, 
     return y.movedim((-2, -1), (d1, d2)) if moved else y
 
 
+def window_usable(x: torch.Tensor, lengths: tuple[int, ...]) -> bool:
+    """True when :func:`dct_window` takes ``x`` for full transform lengths ``lengths`` (its one or two
+    trailing dims): the panel kernels are built, take those lengths, and nothing records a gradient."""
+    return (usable(x) and 1 <= len(lengths) <= 2 and all(panel_supported(n) for n in lengths)
+            and not (x.requires_grad and torch.is_grad_enabled()))
+
+
+def dct_window(x: torch.Tensor, type: int, lengths: tuple[int, ...], keep: tuple[int, ...],
+               factors: tuple[tuple[float, float], ...]) -> torch.Tensor:
+    r"""The scaled DCT of :func:`dct23` (``type`` 2 or 3) over the trailing dims of full lengths ``lengths``
+    (one or two dims), of ``x`` read as the leading corner of its zero-padded input and keeping the
+    leading ``keep`` corner of the result: with :math:`P` the zero-padding of ``x`` to ``lengths``,
+    :math:`y = (M_1 \otimes M_2)(P x)` restricted to ``[:keep_1, :keep_2]``. One pass per axis,
+    no padded input or full output in memory. ``factors``: ``(a, b)`` per axis, as :func:`dct_two_axes`.
+    """
+    if len(lengths) == 1:
+        lengths, keep, factors = (1,) + tuple(lengths), (1,) + tuple(keep), (((0.5, 0.5) if type == 2 else
+                                                                             (1.0, 1.0)),) + tuple(factors)
+        x = x.unsqueeze(-2)
+        squeeze = True
+    else:
+        squeeze = False
+    x = x.contiguous()
+    (n1, n2), (r_out, c_out) = lengths, keep
+    r_in, c_in = x.shape[-2], x.shape[-1]
+    batch = x.numel() // max(1, r_in * c_in)
+    out = x.new_empty((*x.shape[:-2], r_out, c_out))
+    if out.numel() and batch:
+        mid = out if r_in <= r_out else _scratch("window", (batch, r_in, c_out), x.dtype)
+        (a1, b1), (a2, b2) = factors
+        _cpu.panel_dct2d_window(x.data_ptr(), mid.data_ptr(), out.data_ptr(), batch, n1, n2, r_in, c_in, r_out,
+                                c_out, type, a1, b1, a2, b2, x.dtype == torch.float64)
+    return out.squeeze(-2) if squeeze else out
+
+
 def dct_last_axis(x: torch.Tensor, type: int, f: tuple[float, float]) -> torch.Tensor:
     """Scaled 1-D DCT-II / DCT-III along the last dim: the two-axis op with a length-1 first axis.
 
