@@ -43,7 +43,8 @@ def cases(x: torch.Tensor):
     yield "torch-dct", "idct1", lambda: fk_dct.idct1(x), lambda: torch_dct.idct1(x), same
     n = x.shape[-1]
     if x.ndim == 2 and n <= 2048:  # apply_linear_2d needs square matrices
-        ours, theirs = fk_dct.LinearDCT(n, "dct", norm="ortho"), torch_dct.LinearDCT(n, "dct", norm="ortho")
+        ours = fk_dct.LinearDCT(n, "dct", norm="ortho").to(x.device)
+        theirs = torch_dct.LinearDCT(n, "dct", norm="ortho").to(x.device)
         gemm = "both are nn.Linear with the same matrix: the same GEMMs"
         yield "torch-dct", "LinearDCT(dct, ortho)", lambda: ours(x), lambda: theirs(x), gemm
         yield ("torch-dct", "apply_linear_2d", lambda: fk_dct.apply_linear_2d(x, ours),
@@ -93,12 +94,14 @@ def main(argv=None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        p.error("--device cuda: CUDA is not available here")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     from importlib.metadata import version
     lines = ["# Drop-in modules vs the originals", "",
              f"- command: `python bench/bench_compat.py {' '.join(sys.argv[1:])}`",
              f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-             f"- device: {device.type} ({platform.machine()}), torch threads {torch.get_num_threads()}",
+             f"- device: {device.type} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.machine()}), torch threads {torch.get_num_threads()}",
              f"- versions: torch {torch.__version__}, front_kernels {fk.__version__}, torch-dct "
              f"{version('torch-dct')}, ptwt {version('ptwt')}",
              f"- float32, minimum over {args.repeat} calls after a warm-up; ratio = original / compat "

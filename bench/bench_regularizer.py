@@ -129,7 +129,12 @@ def main() -> None:
     ap.add_argument("--train-step", action="store_true", help="the regulariser's share of a ViT-S training step")
     ap.add_argument("--batch", type=int, default=256, help="images per training step (--train-step)")
     args = ap.parse_args()
-    device = torch.device(args.device)
+    try:
+        device = torch.device(args.device)
+    except RuntimeError as exc:
+        ap.error(f"--device: {exc}")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: CUDA is not available here")
     if args.train_step:
         train_step_share(device, args.batch, args.repeats, args.keep_ratio)
         return

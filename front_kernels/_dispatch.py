@@ -12,7 +12,6 @@ does not implement the op, is an error, never a silent fallback.
 """
 from __future__ import annotations
 
-import importlib
 import os
 from types import ModuleType
 
@@ -25,15 +24,28 @@ ENV_VAR = "FRONT_KERNELS_BACKEND"
 GPU_DEFAULTS: dict[str, str] = {}
 GPU_FALLBACK = "triton"
 
+
+def _import(name: str) -> ModuleType:
+    # Import statements rather than importlib: torch.compile traces an import statement (it runs the
+    # import) but refuses importlib.import_module, and a compiled call may be the first to ask.
+    if name == "triton":
+        from ._backends import triton as mod
+    elif name == "cuda":
+        from ._backends import cuda as mod
+    else:
+        from ._backends import reference as mod
+    return mod
+
+
 _modules: dict[str, ModuleType | Exception] = {
-    "reference": importlib.import_module("front_kernels._backends.reference"),
+    "reference": _import("reference"),
 }
 
 
 def _load(name: str) -> ModuleType | Exception:
     if name not in _modules:
         try:
-            _modules[name] = importlib.import_module(f"front_kernels._backends.{name}")
+            _modules[name] = _import(name)
         except Exception as exc:  # an import failure is reported when the backend is asked for
             _modules[name] = exc
     return _modules[name]

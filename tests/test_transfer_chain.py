@@ -46,6 +46,21 @@ def test_cpu_chain_equals_the_fused_dense_resize(maps, depth):
         torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
 
 
+def test_fused_dense_resize_of_blocks_takes_a_strided_depth_matrix():
+    """Heads as blocks (``blocks=3``) with a transposed, non-contiguous depth matrix (as depth maps are
+    built): run_dense applies D (x) I_blocks and agrees with run_spectral."""
+    depth = Dense(torch.randn(4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1)).t())
+    assert not depth.a.is_contiguous()
+    maps = [Spectral(24, 12, 12, 1.0), Spectral(16, 20, 16, 1.0)]
+    x = torch.randn(4 * 3, 24, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    got = run_spectral([x.clone()], depth, list(maps), _front_like(4), blocks=3)
+    want = run_dense([x.clone()], depth, list(maps), _front_like(4), backend="reference", blocks=3)
+    assert len(got) == len(want) == 5
+    for g, w in zip(got, want):
+        assert g.shape == w.shape == (3, 12, 20)
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("method, rescale, depth_mode", [
     ("front", "std", "zero"), ("front", "reference", "consistence"), ("front", "std", "random"),
     ("bot", "std", None), ("bot", "reference", None)])

@@ -401,7 +401,7 @@ def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling
             (x.new_zeros(L), x.reshape(L))
         x = (x - mu.view((L,) + (1,) * (x.ndim - 1))) / (sd.view((L,) + (1,) * (x.ndim - 1)) + STD_EPS)
         means, stds = list(mu.unbind(0)), list(sd.unbind(0))
-    d = None if depth is None else depth.a if blocks == 1 else torch.kron(depth.a, torch.eye(blocks, dtype=depth.a.dtype))
+    d = None if depth is None else depth.a if blocks == 1 else torch.kron(depth.a.contiguous(), torch.eye(blocks, dtype=depth.a.dtype))
     mats = [d] + [None if a is None else a.matrix() for a in axes]
     y = _dispatch.select("resize", x, backend).resize(
         x, [None if m is None else m.to(device=x.device, dtype=x.dtype) for m in mats], False)

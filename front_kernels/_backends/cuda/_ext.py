@@ -43,17 +43,45 @@ def device_count() -> int:
         return 0
 
 
+_problems: dict[str, str] = {}
+
+
+@torch.compiler.assume_constant_result
+def build_problem() -> str:
+    """Why the extension cannot be loaded here ('' when it can). Asked once per process; torch.compile
+    takes the answer as a constant instead of tracing the import."""
+    if "build" not in _problems:
+        try:
+            extension()
+            _problems["build"] = ""
+        except RuntimeError as exc:
+            _problems["build"] = str(exc)
+    return _problems["build"]
+
+
+@torch.compiler.assume_constant_result
+def device_problem() -> str:
+    """Why the loaded extension sees no CUDA device ('' when it sees one); asked once per process, a
+    constant to torch.compile (the extension's runtime queries cannot be traced)."""
+    if "device" not in _problems:
+        ext = extension()
+        if ext.device_count() == 0:
+            status = ext.device_status() or "no CUDA device"
+            _problems["device"] = (f"front_kernels._cuda (CUDA runtime {ext.cuda_runtime_version()}) "
+                                   f"sees no device: {status}")
+        else:
+            _problems["device"] = ""
+    return _problems["device"]
+
+
 def unusable_reason(x: torch.Tensor) -> str | None:
     """None if the CUDA kernels can run on ``x``, else why not."""
-    try:
-        ext = extension()
-    except RuntimeError as exc:
-        return str(exc)
+    if build_problem():
+        return build_problem()
     if not x.is_cuda:
         return f"the cuda backend runs on CUDA tensors, got a tensor on {x.device}"
-    if ext.device_count() == 0:
-        status = ext.device_status() or "no CUDA device"
-        return f"front_kernels._cuda (CUDA runtime {ext.cuda_runtime_version()}) sees no device: {status}"
+    if device_problem():
+        return device_problem()
     if x.dtype not in DTYPE_CODES:
         return f"the cuda backend computes float32/float16/bfloat16 tensors, got {x.dtype}"
     return None

@@ -300,7 +300,9 @@ def _fold_plan(n: int, left: int, length: int, mode: str):
 def _fold(ext: torch.Tensor, dim: int, n: int, left: int, mode: str) -> torch.Tensor:
     """Adjoint of the boundary extension: ``ext`` (extended along ``dim``) back onto ``n`` samples."""
     out = ext.narrow(dim, left, n)
-    pos, idx, wts = _fold_plan(n, left, ext.shape[dim], mode)
+    # int(): the plan is a Python list over the boundary samples, so symbolic sizes (AOT autograd
+    # tracing the backward) are specialised here.
+    pos, idx, wts = _fold_plan(int(n), int(left), int(ext.shape[dim]), mode)
     if not pos:
         return out
     dev = ext.device

@@ -149,12 +149,21 @@ def _setup(ctx, inputs, output):
     ctx.mats, ctx.dims, ctx.k = mats, dims, k
 
 
+def _moments64(x2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    x2 = x2.double()
+    return x2.mean(dim=1), x2.std(dim=1)
+
+
 def _backward(ctx, grad):
+    # Custom ops and torch ops only (no kernel launched from Python), so that AOT autograd can trace
+    # this backward on fake tensors with symbolic sizes.
     (x,) = ctx.saved_tensors
     mats, dims, k = ctx.mats, ctx.dims, ctx.k
     mid = torch.float64 if x.dtype == torch.float64 else torch.float32
-    y = apply_matrices_launch(x, mats, dims, mid)
-    mx, sx, my, sy, scale, _ = _std_parameters(x, y, k)
+    y = apply_matrices(x.to(mid), mats, dims)
+    mx, sx = _moments64(_rows(x, k))
+    my, sy = _moments64(_rows(y, k))
+    scale = sx / (sy + STD_EPS)
     g = _rows(grad.to(mid), k)
     yc = _rows(y, k) - my[:, None].to(mid)
     xc = _rows(x.to(mid), k) - mx[:, None].to(mid)
