@@ -9,7 +9,7 @@ memory roofline of a single-pass transform). The last column names the faster
 GPU backend. The table (markdown, with device name and date) and
 ``gpu_backend_defaults_<device>.json`` (op -> faster of triton/cuda by the
 geometric mean of the per-case time ratios) are written to ``--out``; that
-measurement is what ``front_kernels._dispatch.GPU_DEFAULTS`` records.
+measurement is what ``front_kernels._dispatch.gpu_choice`` encodes.
 """
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ Order of precedence for one call:
 1. the ``backend=`` keyword of the public function,
 2. the ``FRONT_KERNELS_BACKEND`` environment variable,
 3. the default: CPU tensors -> ``reference``; CUDA tensors -> the GPU backend
-   that measured fastest for that op (``GPU_DEFAULTS``), if it is available,
-   else ``reference``.
+   that measured fastest for that op and size (:func:`gpu_choice`), if it is
+   available, else ``reference``.
 
 An explicit request (1 or 2) for a backend that is not available, or that
 does not implement the op, is an error, never a silent fallback.
@@ -20,9 +20,29 @@ import torch
 BACKENDS = ("reference", "triton", "cuda")
 ENV_VAR = "FRONT_KERNELS_BACKEND"
 
-# op name -> preferred GPU backend; decided by bench/ measurements (see bench/results/).
-GPU_DEFAULTS: dict[str, str] = {}
+# The GPU defaults, from bench/results/gpu_cuda_vs_triton_nvidia_h200.md and gpu_triton_nvidia_h200.md
+# (H200, torch 2.11, triton 3.6, 2026-12-04):
+# - the matrix DCT / resize kernels beat cuFFT (the reference backend) on axes up to 1024 (dctn 1024^2:
+#   Triton 0.34 ms, cuFFT 0.75 ms) and lose beyond (12 x 768 x 3072: Triton 6.6 ms, CUDA 15.5 ms, cuFFT
+#   1.6 ms; 4096^2: Triton 9.8 ms, a cuFFT DCT 0.95 ms): above MATRIX_MAX_LENGTH the reference backend runs;
+# - blocked DCT: Triton (4096^2, b=8: 0.20 ms against CUDA 0.51 ms);
+# - DWT: Triton's Haar kernels (haar zero L3 12 x 768^2: 0.36 ms, CUDA 1.06 ms), the CUDA kernels for longer
+#   filters (db4 symmetric L3 64 x 128^2: CUDA 0.53 ms, Triton 2.1 ms; db4 periodization 4096^2: 1.44 / 1.97).
+MATRIX_MAX_LENGTH = 1024
+GPU_DEFAULTS: dict[str, str] = {"dct": "triton", "resize": "triton", "blocked_dct2": "triton",
+                                "dwtn": "cuda", "idwtn": "cuda", "wavedecn": "cuda", "waverecn": "cuda"}
 GPU_FALLBACK = "triton"
+_HAAR_FAVOURS = "triton"
+
+
+def gpu_choice(op: str, lengths=None, filter_length: int | None = None) -> str:
+    """The backend a CUDA tensor gets for ``op`` by default (see the measurements above): ``lengths``, the
+    transformed axes' lengths (input and output) of a DCT or resize; ``filter_length`` of a wavelet."""
+    if op in ("dct", "resize") and lengths and max(lengths) > MATRIX_MAX_LENGTH:
+        return "reference"
+    if filter_length is not None and filter_length <= 2:
+        return _HAAR_FAVOURS
+    return GPU_DEFAULTS.get(op, GPU_FALLBACK)
 
 
 def _import(name: str) -> ModuleType:
@@ -80,8 +100,10 @@ def available_backends(x: torch.Tensor | None = None) -> list[str]:
     return out
 
 
-def select(op: str, x: torch.Tensor, backend: str | None = None) -> ModuleType:
-    """The backend module that runs ``op`` on ``x``."""
+def select(op: str, x: torch.Tensor, backend: str | None = None, *, lengths=None,
+           filter_length: int | None = None) -> ModuleType:
+    """The backend module that runs ``op`` on ``x``; ``lengths`` and ``filter_length`` inform the GPU
+    default (:func:`gpu_choice`)."""
     requested = backend if backend is not None else os.environ.get(ENV_VAR) or None
     if requested is not None:
         mod = backend_module(requested)
@@ -92,7 +114,10 @@ def select(op: str, x: torch.Tensor, backend: str | None = None) -> ModuleType:
             raise NotImplementedError(f"backend {requested!r} does not implement {op}")
         return mod
     if x.is_cuda:
-        for name in (GPU_DEFAULTS.get(op, GPU_FALLBACK), "triton", "cuda"):
+        choice = gpu_choice(op, lengths, filter_length)
+        if choice == "reference":
+            return backend_module("reference")
+        for name in (choice, "triton", "cuda"):
             mod = _load(name)
             if not isinstance(mod, Exception) and hasattr(mod, op) and _usable_for(mod, x) is None:
                 return mod

@@ -37,3 +37,15 @@ def test_triton_backend_on_cpu_without_interpreter_is_an_error(monkeypatch):
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     with pytest.raises(RuntimeError, match="backend 'triton'"):
         fk.dctn(torch.randn(4, 4), backend="triton")
+
+
+@pytest.mark.parametrize("op, lengths, filter_length, expected", [
+    ("dct", [1024, 1024], None, "triton"), ("dct", [768, 3072], None, "reference"),
+    ("resize", [3072, 1536], None, "reference"), ("resize", [512, 256], None, "triton"),
+    ("blocked_dct2", None, None, "triton"),
+    ("wavedecn", None, 2, "triton"), ("wavedecn", None, 8, "cuda"), ("waverecn", None, 4, "cuda"),
+])
+def test_gpu_default_follows_the_h200_measurements(op, lengths, filter_length, expected):
+    """The GPU rule table (bench/results/gpu_cuda_vs_triton_nvidia_h200.md): matrix kernels up to axes of
+    MATRIX_MAX_LENGTH, cuFFT beyond; Triton for Haar, CUDA for longer filters."""
+    assert _dispatch.gpu_choice(op, lengths, filter_length) == expected

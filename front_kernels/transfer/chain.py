@@ -403,7 +403,8 @@ def run_dense(stack: list, depth: Dense | None, axes: list, rescaling: Rescaling
         means, stds = list(mu.unbind(0)), list(sd.unbind(0))
     d = None if depth is None else depth.a if blocks == 1 else torch.kron(depth.a.contiguous(), torch.eye(blocks, dtype=depth.a.dtype))
     mats = [d] + [None if a is None else a.matrix() for a in axes]
-    y = _dispatch.select("resize", x, backend).resize(
+    lengths = [n for m in mats if m is not None for n in m.shape]
+    y = _dispatch.select("resize", x, backend, lengths=lengths).resize(
         x, [None if m is None else m.to(device=x.device, dtype=x.dtype) for m in mats], False)
     out = [_rescale_layer(y[j], *_block_stats(j, blocks, means, stds), rescaling) for j in range(y.shape[0])]
     return out if blocks == 1 else list(y.view((-1, blocks) + tuple(y.shape[1:])).unbind(0))

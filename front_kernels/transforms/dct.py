@@ -179,7 +179,8 @@ def _run(kind, x, type, dims, norm, inverse, orthogonalize, backend):
 
 
 def _dct(x, type, dims, norm, inverse, backend):
-    return _dispatch.select("dct", x, backend).dct(x, type, dims, norm, inverse)
+    lengths = [x.shape[d] for d in dims]
+    return _dispatch.select("dct", x, backend, lengths=lengths).dct(x, type, dims, norm, inverse)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def _dst1_matrix(n: int, norm: str, inverse: bool, dtype, device) -> torch.Tenso
 
 
 def _dst1(x, dims, norm, inverse, backend):
-    mod = _dispatch.select("resize", x, backend)
+    mod = _dispatch.select("resize", x, backend, lengths=[x.shape[d] for d in dims])
     mdt = compute_dtype(x.dtype)
     for d in dims:
         mat = _dst1_matrix(x.shape[d], norm, inverse, mdt, x.device)

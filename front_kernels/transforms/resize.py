@@ -64,4 +64,5 @@ def resize(x: torch.Tensor, shape, method: str = "dct", rescale: str = "std", *,
             raise ValueError("rescale='std' needs at least 2 elements in the resized dims to measure a std")
     mats = resample_matrices(sizes_in, sizes_out, method, rescale, wavelet, mode, non_dyadic,
                              compute_dtype(x.dtype), x.device)
-    return _dispatch.select("resize", x, backend).resize(x, mats, rescale == "std")
+    lengths = list(sizes_in) + list(sizes_out)
+    return _dispatch.select("resize", x, backend, lengths=lengths).resize(x, mats, rescale == "std")

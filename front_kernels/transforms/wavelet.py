@@ -214,8 +214,8 @@ def _as_common(bands: dict) -> dict:
     return {k: (None if v is None else as_dtype(v, dtype)) for k, v in bands.items()}
 
 
-def _run(op: str, x: torch.Tensor, backend):
-    return getattr(_dispatch.select(op, x, backend), op)
+def _run(op: str, x: torch.Tensor, backend, wavelet):
+    return getattr(_dispatch.select(op, x, backend, filter_length=wavelet.dec_len), op)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,7 +227,7 @@ def _dwtn_per_axis(data, ws, ms, dims, backend) -> dict:
     for d, w, m in zip(dims, ws, ms):
         new = {}
         for key, v in bands.items():
-            out = _run("dwtn", v, backend)(v, w, m, (d,))
+            out = _run("dwtn", v, backend, w)(v, w, m, (d,))
             new[key + "a"], new[key + "d"] = out["a"], out["d"]
         bands = new
     return bands
@@ -240,7 +240,7 @@ def _idwtn_per_axis(coeffs: dict, ws, ms, dims, backend) -> torch.Tensor:
             key = "".join(prefix)
             lo, hi = coeffs.get(key + "a"), coeffs.get(key + "d")
             ref = lo if lo is not None else hi
-            new[key] = None if ref is None else _run("idwtn", ref, backend)({"a": lo, "d": hi}, ws[j], ms[j],
+            new[key] = None if ref is None else _run("idwtn", ref, backend, ws[j])({"a": lo, "d": hi}, ws[j], ms[j],
                                                                              (dims[j],))
         coeffs = new
     return coeffs[""]
@@ -248,13 +248,13 @@ def _idwtn_per_axis(coeffs: dict, ws, ms, dims, backend) -> torch.Tensor:
 
 def _dwtn(data, ws, ms, dims, backend) -> dict:
     if _uniform(ws, ms, dims):
-        return _run("dwtn", data, backend)(data, ws[0], ms[0], dims)
+        return _run("dwtn", data, backend, ws[0])(data, ws[0], ms[0], dims)
     return _dwtn_per_axis(data, ws, ms, dims, backend)
 
 
 def _idwtn(bands: dict, ref, ws, ms, dims, backend) -> torch.Tensor:
     if _uniform(ws, ms, dims):
-        return _run("idwtn", ref, backend)(bands, ws[0], ms[0], dims)
+        return _run("idwtn", ref, backend, ws[0])(bands, ws[0], ms[0], dims)
     return _idwtn_per_axis(bands, ws, ms, dims, backend)
 
 
@@ -373,7 +373,7 @@ def wavedecn(data: torch.Tensor, wavelet, mode="symmetric", level: int | None = 
         return [data]
     _check_level_lengths(data.shape, dims, ws, ms, lev, "data")
     if _uniform(ws, ms):
-        return _run("wavedecn", data, backend)(data, ws[0], ms[0], lev, dims)
+        return _run("wavedecn", data, backend, ws[0])(data, ws[0], ms[0], lev, dims)
     approx_key = "a" * len(dims)
     a, details = data, []
     for _ in range(lev):
@@ -433,7 +433,7 @@ def _waverecn_checked(a, details: list, ws, ms, dims, backend) -> torch.Tensor:
         return a
     ref = tensors[0]
     if _uniform(ws, ms):
-        return _run("waverecn", ref, backend)([a] + details, ws[0], ms[0], dims)
+        return _run("waverecn", ref, backend, ws[0])([a] + details, ws[0], ms[0], dims)
     approx_key = "a" * len(dims)
     for d in details:
         present = next((v for v in d.values() if v is not None), None)
