@@ -208,3 +208,24 @@ def test_cuda_tensors_match_cpu(mode):
     for a, b in zip(cpu, gpu):
         assert b.device.type == "cuda"
         torch.testing.assert_close(b.cpu(), a, rtol=1e-10, atol=1e-10)
+
+
+def test_random_depth_with_kept_coefficients_past_the_target_on_one_axis_and_padding_on_another():
+    """keep_ratio 0.75 of 48 rows keeps 36 coefficients, more than the 24 target rows, while the columns
+    grow 16 -> 40: the random fill draws from all 36 x 12 kept coefficients, and only the target's corner
+    is inverted (a regression: the corner was once written into a resized view and lost)."""
+    from front_kernels.transfer.group import group_generator
+    key = "blocks.{i}.attn.qkv.weight"
+    ws = group(3, (48, 16), seed=5)
+    got = transfer_group(key, [torch.from_numpy(w) for w in ws], [(24, 40)] * 5,
+                         FrontOptions(depth_mode="random", keep_ratio=0.75, seed=4))
+    zs = [standardised(w) for w in ws]
+    c = np.stack([sf.dctn(z, norm="ortho")[:36, :12] for z, _, _ in zs])
+    d = map_depth(torch.from_numpy(c), 5, mode="random", rescale="std", generator=group_generator(key, 4)).numpy()
+    corner = np.zeros((5, 24, 40))
+    corner[:, :24, :12] = d[:, :24, :12]
+    y = sf.idctn(corner, axes=(1, 2), norm="ortho")
+    for j, g in enumerate(got):
+        _, mean, std = zs[min(j, 2)]
+        want = (y[j] - y[j].mean()) / (y[j].std(ddof=1) + 1e-8) * std + mean
+        np.testing.assert_allclose(g.numpy(), want, rtol=1e-9, atol=1e-10)
