@@ -15,7 +15,7 @@ with ``ast`` (ships with Python, no download, nothing imported). Reported: held-
 correlation of student and teacher pair similarities on held-out sentences,
 and how many steps each init needs to reach the random init's final loss.
 
-Run: ``python python/minilm_transfer.py [--steps 200] [--threads 1] [--json out.json]``.
+Run: ``python python/minilm_transfer.py [--steps 200] [--seeds 3] [--threads 1] [--json out.json]``.
 
 Measured (CPU, defaults, 2026-11-23; held-out similarity loss at steps 0 / 25 /
 200, Pearson of pair cosines at 200, steps to reach random's final loss):
@@ -247,6 +247,37 @@ def table(out: dict) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows)
 
 
+def summary_table(outs: list[dict]) -> str:
+    """Over the seeds of ``outs``: per init, mean ± sd of the held-out loss at step 0, at the
+    first evaluation and at the end, and of the final Pearson; the final loss minus random
+    init's on the same seed (mean and 95% t interval); steps to random's final loss, per seed."""
+    from front_kernels.demo.stats import mean_sd, paired_difference
+
+    def pm(values, digits):
+        m, sd = mean_sd(values)
+        return f"{m:.{digits}f}" + ("" if sd != sd else f" ± {sd:.{digits}f}")
+
+    inits = list(outs[0]["results"])
+    steps = [p["step"] for p in outs[0]["results"][inits[0]]["eval"]]
+    first = steps[1] if len(steps) > 2 else steps[-1]
+    head = ["init", "loss@0", f"loss@{first}", f"loss@{steps[-1]}", "pearson", "final - random [95% CI]",
+            "steps to random's final"]
+    rows = [head]
+    for init in inits:
+        runs = [o["results"][init] for o in outs]
+        final = [r["eval"][-1]["loss"] for r in runs]
+        diff = "-"
+        if init != "random" and "random" in inits:
+            d = paired_difference(final, [o["results"]["random"]["eval"][-1]["loss"] for o in outs])
+            diff = f"{d['mean']:+.4f}" + ("" if d["n"] < 2 else f" [{d['low']:+.4f}, {d['high']:+.4f}]")
+        rows.append([init, pm([r["eval"][0]["loss"] for r in runs], 3),
+                     pm([next(p["loss"] for p in r["eval"] if p["step"] == first) for r in runs], 4),
+                     pm(final, 4), pm([r["eval"][-1]["pearson"] for r in runs], 3), diff,
+                     " ".join(str(r["steps_to_random_final"]) for r in runs)])
+    widths = [max(len(row[k]) for row in rows) for k in range(len(head))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=200)
@@ -256,18 +287,26 @@ def main(argv=None) -> int:
     p.add_argument("--n-eval", type=int, default=256)
     p.add_argument("--eval-every", type=int, default=25)
     p.add_argument("--lr", type=float, default=2e-4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="seeds --seed, --seed + 1, ...: each draws the sentences, the batch order and the "
+                        "students' random init (default 3)")
     p.add_argument("--inits", nargs="+", default=["random", "front", "bot"], choices=["random", "front", "bot"])
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     p.add_argument("--json", help="write the curves here")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
-    out = run_experiment(a.steps, a.batch_size, a.max_len, a.n_train, a.n_eval, a.eval_every, a.lr, a.seed,
-                         tuple(a.inits))
-    print(table(out))
+    if a.seeds < 1:
+        p.error(f"--seeds must be >= 1, got {a.seeds}")
+    outs = []
+    for seed in range(a.seed, a.seed + a.seeds):
+        outs.append(run_experiment(a.steps, a.batch_size, a.max_len, a.n_train, a.n_eval, a.eval_every, a.lr,
+                                   seed, tuple(a.inits)))
+        print(f"seed {seed}\n{table(outs[-1])}\n", flush=True)
+    print(f"over {a.seeds} seed(s), mean ± sd\n{summary_table(outs)}")
     if a.json:
-        Path(a.json).write_text(json.dumps(out, indent=1))
+        Path(a.json).write_text(json.dumps(outs, indent=1))
     return 0
 
 

@@ -1,6 +1,7 @@
 """The demo's pieces (data, ViT, weight selection, spectrum, table) and a shrunk end-to-end run."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import runpy
@@ -14,7 +15,8 @@ import torch
 from front_kernels.cli import main as cli_main
 from front_kernels.demo import (INITS, DemoConfig, ViTConfig, VisionTransformer, band_shares, format_table,
                                 initial_state, load_digits_split, run_demo, select_weights)
-from front_kernels.demo.command import quick_config
+from front_kernels.demo.command import config_from_args, quick_config
+from front_kernels.demo.pipeline import summarise
 from front_kernels.demo.data import random_shift
 from front_kernels.demo.plots import epochs_to_reach
 from front_kernels.demo.select import evenly_spaced
@@ -105,19 +107,37 @@ def test_band_shares_against_scipy_basis_functions():
         assert shares[band] > 1 - 1e-9, ((i, j), shares)
 
 
-def test_epochs_to_reach_and_table_verdicts():
+def _run(init, source, seed, acc0, curve):
+    return {"target": "t", "init": init, "source": source, "seed": seed, "initial_accuracy": acc0,
+            "initial_loss": 2.0 - acc0, "curve": curve, "final_accuracy": curve[-1]}
+
+
+def test_summary_pairs_runs_and_table_verdicts():
     assert epochs_to_reach([0.2, 0.5, 0.7], 0.5) == 2
     assert epochs_to_reach([0.2, 0.5], 0.9) is None
-    runs = [
-        {"target": "t", "init": "random", "curve": [0.3, 0.6], "final_accuracy": 0.6, "initial_accuracy": 0.1},
-        {"target": "t", "init": "front", "curve": [0.7, 0.8], "final_accuracy": 0.8, "initial_accuracy": 0.5},
-        {"target": "t", "init": "bot", "curve": [0.2, 0.5], "final_accuracy": 0.5, "initial_accuracy": 0.1},
-    ]
+    runs = []
+    for source in (0, 1):
+        for seed in (0, 1, 2):
+            noise = 0.01 * (3 * source + seed)
+            runs.append(_run("random", source, seed, 0.1, [0.3 + noise, 0.6 + noise]))
+            runs.append(_run("front", source, seed, 0.5, [0.7 + noise, 0.8 + noise + 0.001 * seed]))
+            runs.append(_run("bot", source, seed, 0.1, [0.2 + noise, 0.5 + noise - 0.002 * seed]))
+            runs.append(_run("select", source, seed, 0.1, [0.3 + noise, 0.6 + noise + 0.01 * (-1) ** seed]))
+    summary = summarise(runs)["t"]
+    front = summary["front"]
+    assert front["n"] == 6 and math.isclose(front["final_vs_random"]["mean"], 0.2 + 0.001, rel_tol=1e-9)
+    assert front["final_vs_random"]["low"] > 0 and front["initial_vs_random"]["mean"] == pytest.approx(0.4)
+    assert front["epochs_to_random_final"] == 1 and summary["bot"]["epochs_to_random_final"] is None
+    assert summary["bot"]["final_vs_random"]["high"] < 0
+    assert summary["select"]["final_vs_random"]["low"] < 0 < summary["select"]["final_vs_random"]["high"]
+    m, sd = summary["random"]["final_accuracy"]
+    finals = [r["final_accuracy"] for r in runs if r["init"] == "random"]
+    assert math.isclose(m, float(np.mean(finals))) and math.isclose(sd, float(np.std(finals, ddof=1)))
     table = format_table({"runs": runs}).splitlines()
-    front = next(line for line in table if " front " in line)
-    bot = next(line for line in table if " bot " in line)
-    assert "better" in front and "1 epoch(s) sooner" in front and "+20.0" in front
-    assert "NOT better than random" in bot and "never" in bot and "-10.0" in bot
+    line = {init: next(row for row in table if f" {init} " in row) for init in ("front", "bot", "select")}
+    assert "better" in line["front"] and "+20.1 [" in line["front"] and "50.0 ± 0.0" in line["front"]
+    assert "WORSE than random" in line["bot"] and "never" in line["bot"]
+    assert "no clear difference" in line["select"]
 
 
 def test_initial_state_bad_name():
@@ -125,7 +145,14 @@ def test_initial_state_bad_name():
     with pytest.raises(ValueError, match="init"):
         initial_state("magic", m, m, None)
     with pytest.raises(ValueError, match="inits"):
-        run_demo(DemoConfig(inits=("random", "magic")), "/nonexistent-never-created")
+        DemoConfig(inits=("random", "magic"))
+    with pytest.raises(ValueError, match="seeds"):
+        DemoConfig(seeds=0)
+    with pytest.raises(ValueError, match="variants"):
+        DemoConfig(variants={"x": ("dwt", {})})
+    with pytest.raises(ValueError, match="--seeds"):
+        config_from_args(type("A", (), {"quick": True, "epochs": None, "source_epochs": None, "seeds": 0,
+                                        "sources": None, "jobs": None})())
 
 
 def test_cli_demo_quick_end_to_end_and_cache(tmp_path, one_thread, capsys):
@@ -135,20 +162,41 @@ def test_cli_demo_quick_end_to_end_and_cache(tmp_path, one_thread, capsys):
     printed = capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
     cfg = quick_config()
-    assert len(results["runs"]) == len(cfg.targets) * len(INITS)
+    assert len(results["runs"]) == len(cfg.targets) * len(INITS) * cfg.seeds * cfg.sources
     assert {r["init"] for r in results["runs"]} == set(INITS)
+    assert {(r["source"], r["seed"]) for r in results["runs"]} == {(0, s) for s in range(cfg.seeds)}
     for r in results["runs"]:
-        assert len(r["curve"]) == cfg.finetune.epochs and r["final_accuracy"] == r["curve"][-1]
-        assert all(0 <= a <= 1 for a in r["curve"])
-        assert f"{100 * r['final_accuracy']:.1f}" in printed
+        assert len(r["curve"]) == cfg.finetune.epochs == len(r["losses"]) and r["final_accuracy"] == r["curve"][-1]
+        assert all(0 <= a <= 1 for a in r["curve"]) and 0 <= r["initial_accuracy"] <= 1 and r["initial_loss"] > 0
+    # the transfers of one (source, seed, target) differ from random init only in their weights: the
+    # random runs of two seeds start from different draws
+    rand = [r for r in results["runs"] if r["init"] == "random" and r["target"].startswith("larger")]
+    assert rand[0]["initial_loss"] != rand[1]["initial_loss"]
+    for target, rows in results["summary"].items():
+        for init, row in rows.items():
+            assert f"{100 * row['final_accuracy'][0]:.1f}" in printed
+            assert row["n"] == cfg.seeds and (init == "random") == ("final_vs_random" not in row)
     assert (out / "convergence.png").stat().st_size > 0 and (out / "spectrum.png").stat().st_size > 0
-    assert results["source"]["from_cache"] is False
-    assert "to random's final" in printed and "vs random" in printed
+    assert results["sources"][0]["from_cache"] is False
+    assert "final - random [95% CI]" in printed and "vs random" in printed and "epoch 0 acc" in printed
     # a second run loads the source and the refined source from the cache
-    again = run_demo(DemoConfig(**{**cfg.__dict__, "inits": ("random", "front+reg")}), tmp_path / "out2",
+    again = run_demo(dataclasses.replace(cfg, inits=("random", "front+reg"), seeds=1), tmp_path / "out2",
                      cache_dir=cache, progress=False, plots=False)
-    assert again["source"]["from_cache"] and again["refined_source"]["from_cache"]
-    assert again["source"]["test_accuracy"] == results["source"]["test_accuracy"]
+    assert again["sources"][0]["from_cache"] and again["sources"][0]["refined"]["from_cache"]
+    assert again["sources"][0]["test_accuracy"] == results["sources"][0]["test_accuracy"]
+
+
+def test_demo_runs_the_same_in_worker_processes(tmp_path, one_thread):
+    """Two spawned workers give the numbers of the in-process run (each run seeds itself)."""
+    cfg = dataclasses.replace(quick_config(), inits=("random", "bot"), seeds=2,
+                              targets={"larger": ViTConfig(depth=3, embed_dim=24, num_heads=2)})
+    one = run_demo(dataclasses.replace(cfg, jobs=1), tmp_path / "a", cache_dir=tmp_path / "c", progress=False,
+                   plots=False)
+    two = run_demo(dataclasses.replace(cfg, jobs=2), tmp_path / "b", cache_dir=tmp_path / "c", progress=False,
+                   plots=False)
+    key = lambda r: (r["source"], r["seed"], r["target"], r["init"])  # noqa: E731
+    for a, b in zip(sorted(one["runs"], key=key), sorted(two["runs"], key=key)):
+        assert key(a) == key(b) and a["curve"] == b["curve"] and a["initial_loss"] == b["initial_loss"]
 
 
 @pytest.mark.parametrize("recipe", ["digits_demo.py", "regularizer_recipe.py"])
@@ -158,3 +206,23 @@ def test_recipes_run_quick(recipe, one_thread, monkeypatch, capsys):
     result = namespace["main"](["--quick"])
     assert result
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_t_quantiles_and_paired_interval_against_scipy():
+    import scipy.stats
+
+    from front_kernels.demo.stats import mean_sd, paired_difference, t_quantile_975
+
+    for df in (1, 2, 5, 17, 30, 31, 45, 120, 1000):
+        assert abs(t_quantile_975(df) - scipy.stats.t.ppf(0.975, df)) < 1e-3, df
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.8, 0.05, 6), rng.normal(0.75, 0.05, 6)
+    d = paired_difference(a, b)
+    ci = scipy.stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert d["n"] == 6 and math.isclose(d["mean"], float(np.mean(a - b)), rel_tol=1e-12)
+    assert abs(d["low"] - ci.low) < 1e-3 * abs(ci.high - ci.low) and abs(d["high"] - ci.high) < 1e-3 * abs(ci.high - ci.low)
+    m, sd = mean_sd(a)
+    assert math.isclose(m, a.mean(), rel_tol=1e-12) and math.isclose(sd, a.std(ddof=1), rel_tol=1e-12)
+    assert math.isnan(mean_sd([0.5])[1]) and math.isnan(paired_difference([0.5], [0.4])["low"])
+    with pytest.raises(ValueError, match="equally many"):
+        paired_difference([1, 2], [1])

@@ -57,3 +57,15 @@ def test_fast_run(recipe, one_thread):
     assert start["bot"] < 0.8 * start["random"], start
     table = recipe.table(out)
     assert table.splitlines()[0].split()[:4] == ["init", "loss@0", "loss@1", "loss@2"]
+
+
+def test_summary_over_seeds(recipe):
+    def out(seed, rand, front):
+        ev = lambda a, b: [{"step": 0, "loss": a, "pearson": 0.1}, {"step": 1, "loss": b, "pearson": 0.2}]  # noqa: E731
+        return {"results": {"random": {"eval": ev(0.7, rand), "steps_to_random_final": 1},
+                            "front": {"eval": ev(0.4, front), "steps_to_random_final": 1}}}
+    outs = [out(0, 0.020, 0.018), out(1, 0.019, 0.018), out(2, 0.021, 0.018)]
+    lines = recipe.summary_table(outs).splitlines()
+    assert "final - random [95% CI]" in lines[0]
+    front = next(line for line in lines if line.strip().startswith("front"))
+    assert "-0.0020 [" in front and "0.4000" not in front and "0.400 ± 0.000" in front

@@ -35,7 +35,7 @@ def group(L, shape, seed=0):
 def test_reference_rescale_matches_pywt(src, dst, wavelet):
     ws = group(src[0], src[1:])
     got = transfer_group("blocks.{i}.w", [torch.from_numpy(w) for w in ws], [dst[1:]] * dst[0],
-                         BotOptions(rescale="reference", wavelet=wavelet))
+                         BotOptions(rescale="reference", wavelet=wavelet, depth_grow="wavelet"))
     want = pywt_resize(np.stack(ws), dst, wavelet)
     np.testing.assert_allclose(np.stack([g.numpy() for g in got]), want, rtol=1e-10, atol=1e-12)
 
@@ -54,7 +54,7 @@ def test_amplitude_divides_by_sqrt2_per_level_and_axis():
 
 def test_std_rescale_interpolates_layer_statistics():
     ws = group(4, (8, 6), seed=2)
-    got = transfer_group("blocks.{i}.w", [torch.from_numpy(w) for w in ws], [(4, 3)] * 2, BotOptions())
+    got = transfer_group("blocks.{i}.w", [torch.from_numpy(w) for w in ws], [(4, 3)] * 2, BotOptions(rescale="std"))
     for j, g in enumerate(got):  # target layer j sits at source position 2j + 0.5
         pair = ws[2 * j], ws[2 * j + 1]
         mean = (pair[0].mean() + pair[1].mean()) / 2
@@ -76,7 +76,8 @@ def test_single_tensor_resizes_its_own_axes_only():
 
 def test_non_dyadic_ratio_uses_resize():
     ws = [torch.from_numpy(w) for w in group(3, (12, 8), seed=4)]
-    got = transfer_group("blocks.{i}.w", ws, [(18, 8)] * 4, BotOptions(rescale="amplitude", non_dyadic="dct"))
+    got = transfer_group("blocks.{i}.w", ws, [(18, 8)] * 4, BotOptions(rescale="amplitude", non_dyadic="dct",
+                                                                              depth_grow="wavelet"))
     want = fk.resize(torch.stack(ws), (4, 18, 8), method="dwt", rescale="amplitude", non_dyadic="dct")
     torch.testing.assert_close(torch.stack(got), want, rtol=1e-12, atol=1e-12)
 

@@ -17,9 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "else ~/.cache/front_kernels)")
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs per run (default 6)")
     parser.add_argument("--source-epochs", type=int, default=None, help="source training epochs (default 20)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="fine-tuning seeds per source model: each seed redraws the target's random init and "
+                             "the data order, shared by every init (default 3)")
+    parser.add_argument("--sources", type=int, default=None,
+                        help="trained source models, each from its own seeds (default 2)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="runs in parallel worker processes, one torch thread each (default: one per CPU "
+                             "core, at most 2)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: the models are tiny, so more threads gain little "
-                             "and oversubscribed cores stall them)")
+                        help="torch CPU threads with --jobs 1 (default 1: the models are tiny, so more threads "
+                             "gain little and oversubscribed cores stall them)")
     parser.add_argument("--quick", action="store_true",
                         help="a shrunk configuration (tiny models, 2 epochs, part of the data) that checks "
                              "the whole pipeline in seconds; its numbers mean nothing")
@@ -39,7 +47,7 @@ def quick_config():
         source_train=TrainConfig(epochs=2, lr=2e-3, seed=0),
         refine_train=TrainConfig(epochs=1, lr=5e-4, seed=1),
         finetune=TrainConfig(epochs=2, lr=2e-3, seed=2),
-        n_train=256, n_test=128,
+        n_train=256, n_test=128, sources=1, seeds=2, jobs=1,
     )
 
 
@@ -52,6 +60,12 @@ def config_from_args(args):
             if flag < 1:
                 raise ValueError(f"epochs must be >= 1, got {flag}")
             cfg = dataclasses.replace(cfg, **{name: dataclasses.replace(getattr(cfg, name), epochs=flag)})
+    for name in ("seeds", "sources", "jobs"):
+        value = getattr(args, name)
+        if value is not None:
+            if value < 1:
+                raise ValueError(f"--{name} must be >= 1, got {value}")
+            cfg = dataclasses.replace(cfg, **{name: value})
     return cfg
 
 
@@ -72,12 +86,15 @@ def run(args) -> int:
     out = Path(args.out)
     cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     results = run_demo(cfg, out, cache_dir=cache, retrain=args.retrain, progress=not args.no_progress)
-    src = results["source"]
-    print(f"\nsource ViT {cfg.source.label} (patch 2) on digits: test accuracy {100 * src['test_accuracy']:.1f}%"
-          + (" (from cache)" if src["from_cache"] else ""))
-    if results.get("refined_source"):
-        print(f"source refined with the spectral regulariser: {100 * results['refined_source']['test_accuracy']:.1f}%")
-    print(f"fine-tuning: {cfg.finetune.epochs} epochs, identical for every init; test accuracy (%)\n")
+    for src in results["sources"]:
+        line = (f"source {src['index']}: ViT {cfg.source.label} (patch 2) on digits, test accuracy "
+                f"{100 * src['test_accuracy']:.1f}%" + (" (from cache)" if src["from_cache"] else ""))
+        if src.get("refined"):
+            line += f"; refined with the spectral regulariser {100 * src['refined']['test_accuracy']:.1f}%"
+        print(line)
+    print(f"fine-tuning: {cfg.finetune.epochs} epochs, identical for every init; {cfg.sources} source(s) x "
+          f"{cfg.seeds} seed(s) per target and init, mean ± sd of test accuracy (%); epoch 0 is before "
+          f"fine-tuning; 'final - random' is paired (same source, seed, data order and target draw)\n")
     print(format_table(results))
     print(f"\nwrote {out / 'results.json'}, {out / 'convergence.png'}, {out / 'spectrum.png'} "
           f"in {results['seconds']:.0f} s")

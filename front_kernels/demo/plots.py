@@ -64,23 +64,29 @@ def _pyplot():
     return plt
 
 
-def plot_convergence(runs: list[dict], path) -> None:
-    """Test accuracy vs epoch, one panel per target, one line per initialisation."""
+def plot_convergence(summary: dict, path) -> None:
+    """Test accuracy vs epoch (epoch 0: before fine-tuning), one panel per target, one line
+    per initialisation: the mean over (source, seed) runs with a band of ± one sd."""
     plt = _pyplot()
-    targets = list(dict.fromkeys(r["target"] for r in runs))
+    targets = list(summary)
     fig, axes = plt.subplots(1, len(targets), figsize=(5.2 * len(targets), 4), squeeze=False)
     for ax, target in zip(axes[0], targets):
-        for r in runs:
-            if r["target"] != target:
-                continue
-            epochs = range(1, len(r["curve"]) + 1)
-            ax.plot(epochs, [100 * a for a in r["curve"]], marker="o", ms=3, label=r["init"],
-                    lw=2.2 if r["init"] == "random" else 1.4, color="black" if r["init"] == "random" else None)
+        for init, row in summary[target].items():
+            mean = [row["initial_accuracy"][0]] + row["curve_mean"]
+            sd = [row["initial_accuracy"][1]] + row["curve_sd"]
+            epochs = range(len(mean))
+            random = init == "random"
+            line, = ax.plot(epochs, [100 * m for m in mean], marker="o", ms=3, label=f"{init} (n={row['n']})",
+                            lw=2.2 if random else 1.4, color="black" if random else None)
+            if row["n"] > 1:
+                ax.fill_between(epochs, [100 * (m - s) for m, s in zip(mean, sd)],
+                                [100 * (m + s) for m, s in zip(mean, sd)], color=line.get_color(), alpha=0.15,
+                                lw=0)
         ax.set_title(f"target {target}")
-        ax.set_xlabel("fine-tuning epoch")
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_xlabel("fine-tuning epoch (0: the transferred weights)")
+        ax.set_ylabel("test accuracy (%), mean ± sd")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -13,11 +13,12 @@ repeat when the target is deeper.
 """
 from __future__ import annotations
 
-import math
 import re
 
 import torch
 from torch import nn
+
+from ..transfer.depth import evenly_spaced
 
 _LAYER = re.compile(r"(?<![^.])(\d+)(?=\.|$)")
 
@@ -37,13 +38,6 @@ def _depths(names) -> dict[str, int]:
         if layer is not None:
             depth[key] = max(depth.get(key, 0), layer + 1)
     return depth
-
-
-def evenly_spaced(target_layer: int, source_depth: int, target_depth: int) -> int:
-    """Source layer for ``target_layer`` of ``target_depth``: ``floor(i (L-1) / (L'-1) + 1/2)``."""
-    if target_depth <= 1:
-        return 0
-    return math.floor(target_layer * (source_depth - 1) / (target_depth - 1) + 0.5)
 
 
 def select_weights(source, target: nn.Module) -> dict[str, torch.Tensor]:

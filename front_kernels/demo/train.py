@@ -25,15 +25,23 @@ class TrainConfig:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    """Top-1 accuracy of ``model`` on ``(x, y)``."""
+def evaluate_with_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                       batch_size: int = 512) -> tuple[float, float]:
+    """Top-1 accuracy and mean cross-entropy of ``model`` on ``(x, y)``."""
     was_training = model.training
     model.eval()
-    correct = 0
+    correct, loss = 0, 0.0
     for i in range(0, len(y), batch_size):
-        correct += int((model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum())
+        logits = model(x[i:i + batch_size])
+        correct += int((logits.argmax(1) == y[i:i + batch_size]).sum())
+        loss += float(F.cross_entropy(logits.double(), y[i:i + batch_size], reduction="sum"))
     model.train(was_training)
-    return correct / len(y)
+    return correct / len(y), loss / len(y)
+
+
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
+    """Top-1 accuracy of ``model`` on ``(x, y)``."""
+    return evaluate_with_loss(model, x, y, batch_size)[0]
 
 
 def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
@@ -45,9 +53,11 @@ def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
 
 def train(model: nn.Module, data: Digits, config: TrainConfig, *,
           extra_loss: Callable[[], torch.Tensor] | None = None,
-          on_step: Callable[[], None] | None = None) -> list[float]:
+          on_step: Callable[[], None] | None = None,
+          test_losses: list[float] | None = None) -> list[float]:
     """Train ``model`` on ``data.x_train`` for ``config.epochs`` epochs; return the test
-    accuracy after each epoch.
+    accuracy after each epoch (and append the test loss after each epoch to
+    ``test_losses`` when given).
 
     ``extra_loss()`` is added to the cross-entropy at every step (the spectral
     regulariser). The data order and augmentation draw from ``config.seed``
@@ -82,5 +92,8 @@ def train(model: nn.Module, data: Digits, config: TrainConfig, *,
             step += 1
             if on_step is not None:
                 on_step()
-        curve.append(evaluate(model, data.x_test, data.y_test))
+        acc, loss = evaluate_with_loss(model, data.x_test, data.y_test)
+        curve.append(acc)
+        if test_losses is not None:
+            test_losses.append(loss)
     return curve

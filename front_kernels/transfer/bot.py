@@ -20,7 +20,8 @@ import torch
 
 from ..transforms.resampling import _pad_or_truncate
 from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group, shaped_outputs
-from .options import BotOptions
+from .depth import layer_matrix
+from .options import BotOptions, depth_rule, is_residual_out
 from .shapes import signal_shape
 
 
@@ -74,8 +75,14 @@ def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
     wavelet = get_wavelet(options.wavelet).name
     maps = [wavelet_axis(n, m, rescale, wavelet, options.mode, options.non_dyadic) for n, m in zip(sig_s, sig_t)]
     depth = None
+    selection = None
     if repeated and L != L_t:
-        depth = Dense(resample_matrix(L, L_t, "dwt", rescale, wavelet, options.mode, options.non_dyadic))
+        rule = depth_rule(options, L, L_t)
+        if rule == "wavelet":
+            depth = Dense(resample_matrix(L, L_t, "dwt", rescale, wavelet, options.mode, options.non_dyadic))
+        else:
+            selection = layer_matrix(L, L_t, rule, is_residual_out(options, key))
+            depth = Dense(selection)
     elif L != L_t:
         raise ValueError(f"group {key!r}: {L} source layers and {L_t} target layers, but it has no layer index")
     stats = {}  # per block (keyed by its first source layer's mean, which lives as long as the run)
@@ -83,7 +90,12 @@ def bot_group(key: str, x: torch.Tensor, target_shapes, options: BotOptions, *,
     def target_stats(j, means, stds):
         key = id(means[0])
         if key not in stats:
-            stats[key] = interpolated_stats(torch.stack(means), L_t), interpolated_stats(torch.stack(stds), L_t)
+            m, s = torch.stack(means), torch.stack(stds)
+            if selection is None:
+                stats[key] = interpolated_stats(m, L_t), interpolated_stats(s, L_t)
+            else:
+                a = selection.to(dtype=m.dtype, device=m.device)
+                stats[key] = a @ m, a @ s
         mean, std = stats[key]
         return mean[j], std[j]
 

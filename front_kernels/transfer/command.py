@@ -27,7 +27,7 @@ from .output_folder import check_out
 from .report import TransferReport
 
 FRONT_ONLY = ("keep_ratio", "mlp_dct", "depth_mode", "depth_band", "select_n")
-BOT_ONLY = ("wavelet", "mode", "non_dyadic")
+BOT_ONLY = ("wavelet", "mode", "non_dyadic", "depth_shrink", "depth_grow", "residual_out_pattern")
 COMMON = ("rescale", "skip", "head_pattern", "group_pattern", "seed", "axis_rules", "unordered", "builtin_rules")
 
 
@@ -58,10 +58,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     b.add_argument("--non-dyadic", choices=("dct", "pad"), dest="non_dyadic",
                    help="how a ratio that is not a power of two is finished: DCT resize or pad/truncate "
                         f"(default: {bo.non_dyadic})")
+    b.add_argument("--depth-shrink", choices=("wavelet", "select"), dest="depth_shrink",
+                   help="fewer layers: the wavelet along depth too (layer pairs averaged), or evenly spaced source "
+                        f"layers, the first and the last kept (default: {bo.depth_shrink})")
+    b.add_argument("--depth-grow", choices=("wavelet", "select", "split", "identity"), dest="depth_grow",
+                   help="more layers: the wavelet along depth; or evenly spaced source layers repeated as plain "
+                        "copies (select), with each residual-branch output projection shared out over the copies "
+                        "(split) or zero in all copies but the first, which keeps a pre-norm network's function "
+                        f"(identity) (default: {bo.depth_grow})")
+    b.add_argument("--residual-out-pattern", dest="residual_out_pattern",
+                   help="regex naming the output projections of residual branches, for --depth-grow split / "
+                        "identity (default: attention output and MLP down projections of timm, BERT, GPT-2, LLaMA)")
     c = p.add_argument_group("common options")
     c.add_argument("--rescale", choices=("std", "amplitude", "reference"),
                    help="std: each tensor re-standardised to its source's mean and std; amplitude: smooth signals "
-                        f"keep their values; reference: the FRONT authors' un-normalised DCT (default: {fr.rescale})")
+                        f"keep their values; reference: the FRONT authors' un-normalised DCT, for BoT the plain "
+                        f"orthonormal DWT (default: {fr.rescale} for front, {bo.rescale} for bot)")
     c.add_argument("--skip", action="append", help="leave matching target parameters at their own values: a part "
                                                    "(qkv, attn_out, mlp, norm) or a regex; repeatable (default: none)")
     c.add_argument("--head-pattern", dest="head_pattern",

@@ -64,6 +64,50 @@ def map_depth(c: torch.Tensor, L_target: int, *, mode: str = "zero", band: str =
     return depth_inverse(slots, rescale)
 
 
+DEPTH_RULES = ("wavelet", "select", "split", "identity")
+
+
+def evenly_spaced(target_layer: int, source_depth: int, target_depth: int) -> int:
+    """Source layer for ``target_layer`` of ``target_depth``: ``floor(i (L-1) / (L'-1) + 1/2)``
+    (``0`` when ``L' = 1``): evenly spaced, the first and the last layer always kept."""
+    if target_depth <= 1:
+        return 0
+    return math.floor(target_layer * (source_depth - 1) / (target_depth - 1) + 0.5)
+
+
+@functools.lru_cache(maxsize=64)
+def layer_matrix(L: int, L_target: int, rule: str, residual_out: bool = False) -> torch.Tensor:
+    r"""The ``(L', L)`` float64 depth map of a layer-selection rule (BoT's ``depth_shrink`` / ``depth_grow``).
+
+    Target layer ``i`` takes source layer :math:`s(i)` = :func:`evenly_spaced` ``(i, L, L')``
+    (shrinking keeps the first and the last layer; growing repeats layers, each
+    :math:`r_s` times). ``'select'``: plain copies, :math:`M_{i,s(i)} = 1`. For the
+    output projections of the residual branches (``residual_out``; attention
+    output and MLP down projection, weights and biases) a repeated layer is
+    made to add, over its copies, what the one source layer added:
+    ``'split'``: :math:`M_{i,s(i)} = 1/r_{s(i)}` (each copy adds a share; the
+    function is kept to first order); ``'identity'``: the first copy is
+    :math:`1`, the others :math:`0` (they are identity blocks of a pre-norm
+    network, which keeps its function exactly). The other parameters of every
+    copy are plain copies.
+    """
+    if rule not in DEPTH_RULES[1:]:
+        raise ValueError(f"depth rule must be one of {', '.join(map(repr, DEPTH_RULES[1:]))}; got {rule!r}")
+    src = [evenly_spaced(i, L, L_target) for i in range(L_target)]
+    counts = [src.count(k) for k in range(L)]
+    m = torch.zeros(L_target, L, dtype=torch.float64)
+    seen = set()
+    for i, k in enumerate(src):
+        if residual_out and rule == "split":
+            m[i, k] = 1.0 / counts[k]
+        elif residual_out and rule == "identity":
+            m[i, k] = 0.0 if k in seen else 1.0
+        else:
+            m[i, k] = 1.0
+        seen.add(k)
+    return m
+
+
 @functools.lru_cache(maxsize=64)
 def depth_matrix(L: int, L_target: int, *, mode: str = "zero", band: str = "first", select_n: int | None = None,
                  rescale: str = "reference") -> torch.Tensor:

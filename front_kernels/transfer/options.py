@@ -16,6 +16,10 @@ SKIP_PARTS = {
     "norm": r"(?i)norm|(^|\.)ln_",
 }
 
+# Output projections of residual branches (timm ViT, HF BERT, GPT-2, LLaMA): weights and biases.
+RESIDUAL_OUT_PATTERN = (r"(^|\.)(attn\.proj|attn\.c_proj|attn\.out_proj|self_attn\.o_proj|output\.dense|"
+                        r"mlp\.fc2|mlp\.c_proj|mlp\.down_proj)\.(weight|bias)$")
+
 DEFAULT_HEAD_PATTERN = r"(^|\.)(head|classifier|fc|score)\.(weight|bias)$"
 
 
@@ -152,29 +156,64 @@ class BotOptions(CommonOptions):
     ``wavelet``: ``'haar'`` or ``'dbN'``; ``mode``: boundary mode
     (``'periodization'``, ``'zero'``, ``'symmetric'``); ``non_dyadic``: how a
     non-power-of-two ratio is finished (``'dct'`` default, or ``'pad'``).
-    ``rescale``: ``'reference'`` (orthonormal filters, the approximation band
-    grows by :math:`\sqrt 2` per level per axis), ``'amplitude'`` (divided back
-    by :math:`\sqrt 2^j` per axis), ``'std'`` (default: every layer is
+    ``rescale``: ``'reference'`` (default: the plain orthonormal DWT, the
+    approximation band grows by :math:`\sqrt 2` per level per axis; doubling a
+    matrix's both axes divides its entries by 2, which keeps ``W x`` of a
+    duplicated input), ``'amplitude'`` (divided back
+    by :math:`\sqrt 2^j` per axis), ``'std'`` (every layer is
     standardised first, resized with ``'amplitude'``, and every target layer
     re-standardised to the mean/std of the source layers, linearly
     interpolated along depth at the target layer's centre).
+
+    ``depth_shrink`` / ``depth_grow``: how a group's layers map to a shallower /
+    deeper target. ``'wavelet'``: the DWT above along depth too (shrinking
+    averages layer pairs); ``'select'``: layer selection
+    (:func:`~front_kernels.transfer.depth.layer_matrix`: evenly spaced source
+    layers, the first and the last kept; a deeper target repeats layers);
+    growing only, ``'split'`` / ``'identity'``: selection where the output
+    projections of the residual branches (named by ``residual_out_pattern``)
+    are shared out over a layer's copies (``'split'``) or zero in all copies
+    but the first (``'identity'``: the copies are identity blocks of a pre-norm
+    network, whose function is kept). With ``rescale='std'`` a selected layer is
+    re-standardised to its source layer's statistics (scaled as its depth map
+    scales it). Defaults (``rescale='reference'``, ``depth_shrink='wavelet'``,
+    ``depth_grow='identity'``) chosen by ``python/evaluate_defaults.py``; see
+    the README's "Defaults".
     """
 
     wavelet: str = "haar"
     mode: str = "periodization"
     non_dyadic: str = "dct"
-    rescale: str = "std"
+    rescale: str = "reference"
+    depth_shrink: str = "wavelet"
+    depth_grow: str = "identity"
+    residual_out_pattern: str = RESIDUAL_OUT_PATTERN
 
     def __post_init__(self):
         super().__post_init__()
         _check_choice(self.rescale, RESCALES, "rescale")
         _check_choice(self.non_dyadic, ("dct", "pad"), "non_dyadic")
+        from .depth import DEPTH_RULES
+        _check_choice(self.depth_shrink, DEPTH_RULES[:2], "depth_shrink")
+        _check_choice(self.depth_grow, DEPTH_RULES, "depth_grow")
+        self._residual_out = _compile_regex(self.residual_out_pattern, "residual_out_pattern")
         from ..wavelets import check_mode, get_wavelet
 
         if not isinstance(self.wavelet, str):
             raise TypeError(f"wavelet must be a wavelet name such as 'haar' or 'db2', got {self.wavelet!r}")
         get_wavelet(self.wavelet)
         check_mode(self.mode)
+
+
+def depth_rule(options, L: int, L_target: int) -> str:
+    """BoT's depth rule for a group of ``L`` layers resized to ``L_target``."""
+    return options.depth_grow if L_target > L else options.depth_shrink
+
+
+def is_residual_out(options, key: str) -> bool:
+    """Whether the group ``key`` is an output projection of a residual branch (BoT's depth rules)."""
+    pat = getattr(options, "_residual_out", None)
+    return bool(pat and pat.search(key))
 
 
 def make_options(method: str, **options):

@@ -93,12 +93,16 @@ def _depth_words(options, n_src: int, n_tgt: int) -> str:
     return text
 
 
+def _bot_levels(n: int, m: int) -> int:
+    import math
+    return int(math.floor(abs(math.log2(m / n)) + 1e-12))
+
+
 def _bot_axis_words(n: int, m: int, options) -> str:
     """One axis of a BoT resize in words: wavelet levels, and the DCT finishing a non-dyadic ratio."""
-    import math
     if n == m:
         return f"{n} unchanged"
-    levels = int(math.floor(abs(math.log2(m / n)) + 1e-12))
+    levels = _bot_levels(n, m)
     step = "analysis" if m < n else "synthesis"
     if levels == 0:
         how = "DCT resize" if options.non_dyadic == "dct" else "periodic pad / truncation"
@@ -106,6 +110,18 @@ def _bot_axis_words(n: int, m: int, options) -> str:
     text = f"{n} → {m}: {levels} {options.wavelet} {step} level{'s' * (levels != 1)}"
     if n * 2 ** levels != m and m * 2 ** levels != n:
         text += f", then a {'DCT' if options.non_dyadic == 'dct' else 'pad/truncate'} step for the rest"
+    return text
+
+
+def _bot_depth_words(options, n: int, m: int, residual_out: bool) -> str:
+    """BoT's layer-selection depth rules in words."""
+    text = f"{n} → {m}: evenly spaced source layers (first and last kept)"
+    if m > n:
+        text += ", repeated"
+        if residual_out and options.depth_grow == "split":
+            text += "; as a residual-branch output, each copy scaled by 1 / (its layer's copies)"
+        elif residual_out and options.depth_grow == "identity":
+            text += "; as a residual-branch output, zero in every copy but the first (identity blocks)"
     return text
 
 
@@ -119,13 +135,30 @@ def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
             text += ", mlp 1d"
         if n_src != n_tgt or (options.select_n is not None and options.select_n < n_src):
             text += "; " + _depth_words(options, n_src, n_tgt)
+        return text
+    from .options import depth_rule, is_residual_out
+    a = ((n_src,) if gs.repeated else ()) + sig_s
+    b = ((n_tgt,) if gs.repeated else ()) + sig_t
+    names = (["layers"] if gs.repeated else []) + [f"axis {i}" for i in range(len(sig_s))]
+    rule = depth_rule(options, n_src, n_tgt)
+    selected = gs.repeated and n_src != n_tgt and rule != "wavelet"
+    words = []
+    wavelet_ran = False
+    for i, (name, n, m) in enumerate(zip(names, a, b)):
+        if n == m:
+            continue
+        if selected and i == 0:
+            words.append(f"layers {_bot_depth_words(options, n, m, is_residual_out(options, gs.key))}")
+            continue
+        wavelet_ran = wavelet_ran or _bot_levels(n, m) > 0
+        words.append(f"{name} {_bot_axis_words(n, m, options)}")
+    if wavelet_ran or not words:
+        head = f"BoT {options.wavelet}/{options.mode} {options.rescale}"
+    elif selected and len(words) == 1:
+        head = f"BoT layer selection ({rule}), {options.rescale}"
     else:
-        a = ((n_src,) if gs.repeated else ()) + sig_s
-        b = ((n_tgt,) if gs.repeated else ()) + sig_t
-        names = (["layers"] if gs.repeated else []) + [f"axis {i}" for i in range(len(sig_s))]
-        axes = "; ".join(f"{name} {_bot_axis_words(n, m, options)}" for name, n, m in zip(names, a, b) if n != m)
-        text = f"BoT {options.wavelet}/{options.mode} {options.rescale}: {a}->{b}" + (f" ({axes})" if axes else "")
-    return text
+        head = f"BoT {options.rescale}, no wavelet level ran (every changed ratio is below 2)"
+    return f"{head}: {a}->{b}" + (f" ({'; '.join(words)})" if words else "")
 
 
 def _apply_axis_rule(gp: GroupPlan, name: str, t_shape: tuple, options) -> None:
