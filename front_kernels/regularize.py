@@ -265,7 +265,6 @@ def spectral_penalty(weight: torch.Tensor, keep_ratio: float = 0.5, *, standardi
         raise ValueError(f"batch_dims must be a non-negative int, got {batch_dims!r}")
     if weight.ndim <= batch_dims:
         raise ValueError(f"weight of shape {tuple(weight.shape)} has no dims left after batch_dims={batch_dims}")
-    batch = weight.shape[:batch_dims]
     sig = signal_shape(weight.shape[batch_dims:])
     if standardize and math.prod(sig) < 2:
         raise ValueError(f"standardize=True needs at least 2 elements per weight, got shape {tuple(weight.shape)}")

@@ -12,7 +12,6 @@ paired difference with its 95% interval (:mod:`.stats`). It writes
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json

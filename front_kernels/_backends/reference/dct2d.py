@@ -58,7 +58,7 @@ def dct2_2d(x: torch.Tensor, d1: int, d2: int, scale: torch.Tensor) -> torch.Ten
     0 (every normalisation of scipy's DCT-II has that form).
     """
     n1, n2 = x.shape[d1], x.shape[d2]
-    h2, tail = n2 // 2 + 1, (n2 - 1) // 2
+    tail = (n2 - 1) // 2
     dev = x.device
     v = x.index_select(d2, _reorder_index(n2, dev)).index_select(d1, _reorder_index(n1, dev))
     # the uniform part of ``scale`` rides on the twiddles; row/column 0 are fixed afterwards
