@@ -60,7 +60,6 @@ def function_table(cfg: DemoConfig) -> str:
     data = _data(cfg)
     sources = [source_model(cfg.source_config(k), data, default_cache_dir(), False)[0] for k in range(cfg.sources)]
     targets = doubled(cfg.source)
-    model = build_model(cfg.source, 0)
 
     def acc(state, config):
         m = build_model(config, 0)
@@ -79,7 +78,6 @@ def function_table(cfg: DemoConfig) -> str:
         for t in targets.values():
             row.append(pm([acc(initial_state(name, build_model(t, 1), s, None, CANDIDATES), t) for s in sources]))
         rows.append(row)
-    del model
     head = ["candidate"] + list(targets)
     return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
                      + ["| " + " | ".join(r) + " |" for r in rows])

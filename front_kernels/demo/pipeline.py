@@ -13,6 +13,7 @@ paired difference with its 95% interval (:mod:`.stats`). It writes
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -164,7 +165,13 @@ def build_model(config: ViTConfig, seed: int) -> VisionTransformer:
 
 
 def _data(cfg: DemoConfig) -> Digits:
-    return load_digits_split(seed=cfg.data_seed).subset(cfg.n_train, cfg.n_test)
+    return _digits(cfg.data_seed, cfg.n_train, cfg.n_test)
+
+
+@functools.lru_cache(maxsize=4)
+def _digits(seed: int, n_train: int | None, n_test: int | None) -> Digits:
+    """The split, loaded once per process (every fine-tuning job of a worker shares it)."""
+    return load_digits_split(seed=seed).subset(n_train, n_test)
 
 
 def source_model(cfg: DemoConfig, data: Digits, cache_dir: Path | None, retrain: bool) -> tuple[dict, dict]:
@@ -305,6 +312,7 @@ def run_demo(cfg: DemoConfig, out_dir, *, cache_dir: Path | None = None, retrain
     prog = _Progress(progress)
     t_start = time.perf_counter()
     workers = cfg.worker_count()
+    data = _data(cfg)
     threads = 1 if workers > 1 else torch.get_num_threads()
     refine = any(cfg.variants.get(i, (i,))[0] == "front+reg" for i in cfg.inits)
     prepared = _map(_prepare_source, [(cfg.source_config(k), cache_dir, retrain, refine, threads)
@@ -347,7 +355,7 @@ def run_demo(cfg: DemoConfig, out_dir, *, cache_dir: Path | None = None, retrain
         "seeds": cfg.seeds,
         "n_sources": cfg.sources,
         "variants": {k: list(v) for k, v in cfg.variants.items()},
-        "data": {"n_train": len(_data(cfg).y_train), "n_test": len(_data(cfg).y_test), "seed": cfg.data_seed},
+        "data": {"n_train": len(data.y_train), "n_test": len(data.y_test), "seed": cfg.data_seed},
         "workers": workers,
         "threads_per_worker": threads,
     }

@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from ..transforms.resampling import _pad_or_truncate
+from ..transforms.resampling import _pad_or_truncate, dyadic_levels
 from .chain import Dense, Rescaling, Spectral, WaveletSteps, run_group, shaped_outputs
 from .depth import layer_matrix
 from .options import BotOptions, depth_rule, is_residual_out
@@ -44,7 +44,7 @@ def wavelet_axis(n: int, m: int, rescale: str, wavelet: str, mode: str, non_dyad
     if n == m:
         return None
     grow = m > n
-    levels = int(math.floor(abs(math.log2(m / n)) + 1e-12))
+    levels = dyadic_levels(n, m)
     scale = 2.0 ** ((levels if grow else -levels) / 2) if rescale == "amplitude" else 1.0
     probe = WaveletSteps(n, n, wavelet, mode, grow, levels)
     mid = probe.step(torch.zeros(1, n, dtype=torch.float64), 1).shape[1]

@@ -271,10 +271,9 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
             c = depth(c)
             # a non-linear depth map may be handed coefficients past the target's size (the random fill
             # draws from the whole kept block); only the target's corner is inverted
-            over = tuple(slice(0, min(c.shape[i + 1], out_shape[i])) if i in spectral else slice(None)
-                         for i in range(nd))
             if any(c.shape[i + 1] > out_shape[i] for i in spectral):
-                c = c[(slice(None),) + over]
+                c = c[(slice(None),) + tuple(slice(0, out_shape[i]) if i in spectral else slice(None)
+                                             for i in range(nd))]
         elif depth is not None:
             inner = c.shape[1:]
             c = _move_dense(c.reshape(L // blocks, -1), depth.a, 0).reshape((-1,) + inner)

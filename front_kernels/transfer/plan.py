@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 
+from ..transforms.resampling import dyadic_levels
 from .grouping import LAYER_PLACEHOLDER, shape_consistent_groups
 from .shapes import signal_shape
 
@@ -93,16 +94,11 @@ def _depth_words(options, n_src: int, n_tgt: int) -> str:
     return text
 
 
-def _bot_levels(n: int, m: int) -> int:
-    import math
-    return int(math.floor(abs(math.log2(m / n)) + 1e-12))
-
-
 def _bot_axis_words(n: int, m: int, options) -> str:
     """One axis of a BoT resize in words: wavelet levels, and the DCT finishing a non-dyadic ratio."""
     if n == m:
         return f"{n} unchanged"
-    levels = _bot_levels(n, m)
+    levels = dyadic_levels(n, m)
     step = "analysis" if m < n else "synthesis"
     if levels == 0:
         how = "DCT resize" if options.non_dyadic == "dct" else "periodic pad / truncation"
@@ -150,7 +146,7 @@ def _describe(method, options, gs: GroupPlan, n_src: int, n_tgt: int) -> str:
         if selected and i == 0:
             words.append(f"layers {_bot_depth_words(options, n, m, is_residual_out(options, gs.key))}")
             continue
-        wavelet_ran = wavelet_ran or _bot_levels(n, m) > 0
+        wavelet_ran = wavelet_ran or dyadic_levels(n, m) > 0
         words.append(f"{name} {_bot_axis_words(n, m, options)}")
     if wavelet_ran or not words:
         head = f"BoT {options.wavelet}/{options.mode} {options.rescale}"

@@ -84,9 +84,14 @@ def _pad_or_truncate(n: int, m: int) -> torch.Tensor:
     return torch.eye(n, dtype=torch.float64)[torch.arange(m) % n]
 
 
+def dyadic_levels(n: int, m: int) -> int:
+    """Wavelet levels of a resize ``n -> m``: ``j = floor(|log2(m / n)|)`` (0 for a ratio below 2)."""
+    return int(math.floor(abs(math.log2(m / n)) + 1e-12))
+
+
 def _dwt_resample(n: int, m: int, rescale: str, wavelet: str, mode: str, non_dyadic: str) -> torch.Tensor:
     grow = m > n
-    levels = int(math.floor(abs(math.log2(m / n)) + 1e-12))
+    levels = dyadic_levels(n, m)
     a = torch.eye(n, dtype=torch.float64)
     for _ in range(levels):
         a = _dwt_step(a.shape[0], wavelet, mode, grow) @ a
