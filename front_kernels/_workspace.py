@@ -5,8 +5,10 @@ from __future__ import annotations
 def clear_workspace() -> None:
     """Release cached workspace: the native CPU DCT's and the CPU wavelet levels' scratch buffers (of the
     calling thread), the cached wavelet filter matrices and boundary maps, the cached resampling and depth
-    matrices of :func:`front_kernels.resize` and the transfer. Later calls rebuild what they need."""
+    matrices of :func:`front_kernels.resize` and the transfer, and the transfer's coefficient buffers (of
+    every thread). Later calls rebuild what they need."""
     from ._backends.reference import dwt, native, native_dwt
+    from .transfer.chain import release_workspace
     from .transfer.depth import depth_matrix
     from .transforms.resampling import clear_cache
 
@@ -16,3 +18,4 @@ def clear_workspace() -> None:
     native_dwt.clear_cache()
     clear_cache()
     depth_matrix.cache_clear()
+    release_workspace()

@@ -166,6 +166,17 @@ def test_window_is_pad_transform_crop(lengths, stored, keep, inverse, dtype):
     assert got.shape == want.shape and got.dtype == dtype
     tol = 2e-6 if dtype == torch.float32 else 1e-13
     np.testing.assert_allclose(got.double().numpy(), want, rtol=0, atol=tol * np.abs(want).max())
+    into = torch.full(want.shape, float("nan"), dtype=dtype)
+    assert ortho_window(x, lengths, keep, inverse, out=into) is into
+    torch.testing.assert_close(into, got, rtol=0, atol=0)
+
+
+def test_window_refuses_an_out_of_another_shape_or_dtype():
+    x = torch.randn(2, 8, 8)
+    factors = ((1.0, 1.0), (1.0, 1.0))
+    for out in (torch.empty(2, 8, 7), torch.empty(2, 8, 8, dtype=torch.float64), torch.empty(2, 8, 16)[..., ::2]):
+        with pytest.raises(ValueError, match="out must be"):
+            native.dct_window(x, 2, (8, 8), (8, 8), factors, out=out)
 
 
 def test_window_refuses_a_window_outside_the_lengths():

@@ -46,6 +46,34 @@ def test_cpu_chain_equals_the_fused_dense_resize(maps, depth):
         torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
 
 
+def test_chain_outputs_own_their_memory_and_the_workspace_is_reused():
+    """Two groups of different shapes in one thread share the coefficient and depth buffers of
+    chain.workspace, every target layer is a tensor of its own (never a view of those buffers, whose next
+    use would overwrite it), and release_workspace frees them."""
+    from front_kernels.transfer import chain
+    depth = Dense(torch.randn(6, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(2)))
+    maps = [Spectral(24, 40, 24, 1.0), Spectral(16, 20, 16, 1.0)]
+    x = torch.randn(4, 24, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    y = torch.randn(4, 12, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    chain.release_workspace()
+    first = run_spectral([x.clone()], depth, list(maps), _front_like(4))
+    saved = [t.clone() for t in first]
+    buffers = {k: v.untyped_storage().data_ptr() for k, v in chain._WORKSPACE.items()}
+    assert sorted(role for _, role in buffers) == ["coefficients", "depth"]
+    second = run_spectral([y.clone()], depth, [Spectral(12, 8, 8, 1.0), Spectral(16, 20, 16, 1.0)], _front_like(4))
+    assert {k: v.untyped_storage().data_ptr() for k, v in chain._WORKSPACE.items()} == buffers
+    for t, s in zip(first, saved):
+        torch.testing.assert_close(t, s, rtol=0, atol=0)
+    ptrs = [t.untyped_storage().data_ptr() for t in first + second]
+    assert len(set(ptrs)) == len(ptrs) and not set(ptrs) & set(buffers.values())
+    want = run_dense([y.clone()], depth, [Spectral(12, 8, 8, 1.0), Spectral(16, 20, 16, 1.0)], _front_like(4),
+                     backend="reference")
+    for g, w in zip(second, want):
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-12)
+    chain.release_workspace()
+    assert not chain._WORKSPACE
+
+
 def test_fused_dense_resize_of_blocks_takes_a_strided_depth_matrix():
     """Heads as blocks (``blocks=3``) with a transposed, non-contiguous depth matrix (as depth maps are
     built): run_dense applies D (x) I_blocks and agrees with run_spectral."""

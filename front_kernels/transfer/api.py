@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import torch
 
+from .chain import release_workspace
 from .execute import group_result, read_group
 from .loading import TensorStore, open_tensors
 from .kinds import head_counts
@@ -106,18 +107,22 @@ def execute_plan(plan: TransferPlan, source: TensorStore, target: TensorStore,
     ``device``: where the transforms run (this package's kernels for that
     device); the results stay there. Default: the sources' own device.
     Each group's inputs are read on a background thread while the group
-    before it is transformed (:class:`.pipeline.ReadAhead`).
+    before it is transformed (:class:`.pipeline.ReadAhead`); the groups share
+    one buffer per intermediate (:func:`.chain.workspace`), freed at the end.
     """
     device = check_device(device)
     out: dict[str, torch.Tensor] = {}
-    with ReadAhead(plan.groups, lambda g: read_group(g, source, target, device=device)) as reader:
-        for g in plan.groups:
-            inputs = reader.next()
-            out.update(group_result(g, plan.options, source, target, device=device, inputs=inputs))
-            del inputs
-            reader.done()
-            if on_group is not None:
-                on_group(g)
+    try:
+        with ReadAhead(plan.groups, lambda g: read_group(g, source, target, device=device)) as reader:
+            for g in plan.groups:
+                inputs = reader.next()
+                out.update(group_result(g, plan.options, source, target, device=device, inputs=inputs))
+                del inputs
+                reader.done()
+                if on_group is not None:
+                    on_group(g)
+    finally:
+        release_workspace()
     return {n: out[n] for n in plan.target_order}
 
 

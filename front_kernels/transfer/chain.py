@@ -37,6 +37,7 @@ computes, so both paths give the same numbers (to rounding).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -171,6 +172,29 @@ def std_mean(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return var.clamp_min(0).sqrt(), mean
 
 
+_WORKSPACE: dict[tuple[int, str], torch.Tensor] = {}
+
+
+def workspace(role: str, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
+    """The calling thread's reusable buffer for ``role`` (dtype and device of ``like``) viewed as ``shape``,
+    grown to the largest size asked for: the groups of a transfer share one allocation per role, so their
+    intermediates do not each touch (and have the kernel zero) fresh memory. Freed by
+    :func:`release_workspace`; a view handed out stays valid, as it holds the buffer."""
+    key = (threading.get_ident(), role)
+    n = math.prod(shape)
+    buf = _WORKSPACE.get(key)
+    if buf is None or buf.dtype != like.dtype or buf.device != like.device or buf.numel() < n:
+        _WORKSPACE.pop(key, None)  # the old buffer goes before the larger one is allocated
+        buf = _WORKSPACE[key] = like.new_empty(n)
+    return buf[:n].view(shape)
+
+
+def release_workspace() -> None:
+    """Free every thread's :func:`workspace` buffers (at the end of a transfer, and in
+    :func:`front_kernels.clear_workspace`)."""
+    _WORKSPACE.clear()
+
+
 def _move_dense(t: torch.Tensor, a: torch.Tensor, dim: int) -> torch.Tensor:
     a = a.to(dtype=t.dtype, device=t.device)
     if dim == t.ndim - 1:
@@ -197,7 +221,8 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
     (attention heads; layer-major), each block standardised and rescaled on its own and the depth map
     :math:`D \otimes I_{blocks}` (``depth`` linear); then each of the ``L'`` results holds its layer's
     blocks, ``(blocks, *signal')``.
-    Memory: ``x``, the kept coefficients of every layer, the outputs, and one chunk's workspace.
+    Memory: ``x``, the kept coefficients of every layer (and, with a linear depth map, of every target
+    layer) in the thread's :func:`workspace`, the outputs, and one chunk's workspace.
     """
     x = stack.pop()
     L = x.shape[0]
@@ -218,9 +243,6 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
     scale = math.prod(after[i].scale for i in spectral)
 
     means, stds = [], []
-    # Without a depth map each layer's coefficients are a tensor of their own, freed once inverted.
-    per_layer = depth is None and blocks == 1
-    c = [] if per_layer else None
     shrink_dense = [(i, a) for i, a in dense if a.m < a.n]
     grow_dense = [(i, a) for i, a in dense if a.m >= a.n]
     step_rows = max(1, CHUNK_NUMEL // max(1, math.prod(sig), math.prod(mid)))
@@ -231,6 +253,14 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
                                tuple(0 if i in spectral else slice(None) for i in range(nd)), 0)
     crop = (slice(None),) + tuple(slice(0, kept[i]) if i in spectral else slice(None) for i in range(nd))
     trailing = dims == tuple(range(nd + 1 - len(dims), nd + 1))  # the spectral axes are the last ones
+    inner = list(mid)
+    for i, a in shrink_dense:
+        inner[i] = a.m
+    for i in spectral:
+        inner[i] = kept[i]
+    # the kept coefficients of every layer, in this thread's workspace: a transfer's groups reuse one
+    # allocation instead of touching fresh memory each
+    c = workspace("coefficients", (L,) + tuple(inner), x)
     for start in range(0, L, step_rows):
         part = x[start:start + step_rows]
         if rescaling.standardise and not fold:
@@ -244,41 +274,33 @@ def run_spectral(stack: list, depth, axes: list, rescaling: Rescaling, blocks: i
             t = a.step(t, i + 1)
         for i, a in shrink_dense:
             t = _move_dense(t, a.a, i + 1)
-        fresh = False
+        rows = c[start:start + step_rows]
         if spectral:
             stats = [std_mean(w) for w in t] if fold else []
-            kept_t = ortho_window(t, [t.shape[d] for d in dims], [kept[d - 1] for d in dims], False) \
-                if trailing else None
-            if kept_t is None:
-                kept_t = dctn(t, dim=dims, norm="ortho")[crop]
-            else:
-                fresh = True  # a tensor of its own: its layers need no copy
-            t = kept_t
-            for u, (sd, mu) in zip(t, stats):  # (W - mu) / (sd + eps), on the kept coefficients
+            if not trailing or ortho_window(t, [t.shape[d] for d in dims], [kept[d - 1] for d in dims], False,
+                                            out=rows) is None:
+                rows.copy_(dctn(t, dim=dims, norm="ortho")[crop])
+            for u, (sd, mu) in zip(rows, stats):  # (W - mu) / (sd + eps), on the kept coefficients
                 source.apply(u, 1.0, -mu, out=u).div_(sd + STD_EPS)
                 means.append(mu)
                 stds.append(sd)
-        if per_layer:
-            c.extend(t.unbind(0) if fresh else (u.clone(memory_format=torch.contiguous_format) for u in t))
         else:
-            if c is None:
-                c = x.new_empty((L,) + tuple(t.shape[1:]))
-            c[start:start + step_rows] = t
-        del t, part
+            rows.copy_(t)
+        del t, part, rows
     del x
-    if not per_layer:
-        if callable(depth):
-            c = depth(c)
-            # a non-linear depth map may be handed coefficients past the target's size (the random fill
-            # draws from the whole kept block); only the target's corner is inverted
-            if any(c.shape[i + 1] > out_shape[i] for i in spectral):
-                c = c[(slice(None),) + tuple(slice(0, out_shape[i]) if i in spectral else slice(None)
-                                             for i in range(nd))]
-        elif depth is not None:
-            inner = c.shape[1:]
-            c = _move_dense(c.reshape(L // blocks, -1), depth.a, 0).reshape((-1,) + inner)
-        if blocks == 1:
-            c = list(c.unbind(0))
+    if callable(depth):
+        c = depth(c)
+        # a non-linear depth map may be handed coefficients past the target's size (the random fill
+        # draws from the whole kept block); only the target's corner is inverted
+        if any(c.shape[i + 1] > out_shape[i] for i in spectral):
+            c = c[(slice(None),) + tuple(slice(0, out_shape[i]) if i in spectral else slice(None)
+                                         for i in range(nd))]
+    elif depth is not None:
+        flat = c.view(L // blocks, -1)
+        mapped = workspace("depth", (depth.m, flat.shape[1]), flat)
+        c = torch.mm(depth.a.to(dtype=c.dtype, device=c.device), flat, out=mapped).view((-1,) + tuple(inner))
+    if blocks == 1:
+        c = list(c.unbind(0))
     rows = len(c)
     inner = tuple(c[0].shape)
     pads = []

@@ -28,9 +28,11 @@ class GroupInputs:
     it); ``own``: the target entries the group needs, by position in
     ``g.target_names`` (a kept or passed group's tensors; a computed group's own
     init where it fills entries the source lacks; else ``None``), as
-    zero-argument callables: a target built from a config creates an entry
-    when it is read, by running the model's init, and that work belongs to the
-    thread that transforms the group, not to the one reading files.
+    zero-argument callables. A target built from a config creates an entry
+    when it is read, by running the model's init: a kept or passed group's
+    entries are created by the thread that runs the group (they are its only
+    work); a computed group's fills are created with its stack, on the reading
+    thread, so that drawing them overlaps the transform of the group before.
     """
 
     stack: torch.Tensor | None
@@ -70,8 +72,12 @@ def read_group(g, source: TensorStore, target: TensorStore, *, read=None, device
             read_into(source, name, out)
 
     stack = read_stack(lambda n: read(source, n), g.source_names, shape, cdt, device, read_into=into)
-    own = [reader(n) for n in g.target_names] if g.fill else [None] * len(g.target_names)
+    own = [_ready(read(target, n)) for n in g.target_names] if g.fill else [None] * len(g.target_names)
     return GroupInputs(stack, own)
+
+
+def _ready(t: torch.Tensor):
+    return lambda: t
 
 
 def group_result(g, options, source: TensorStore, target: TensorStore, *, read=None, device=None,

@@ -124,7 +124,8 @@ class TransferStats:
 
     ``bytes_read``: tensors read from the source (and target entries kept as
     they are); ``bytes_written``: shard files written; ``read_s`` /
-    ``compute_s`` / ``write_s``: seconds spent reading tensors (reader thread),
+    ``compute_s`` / ``write_s``: seconds spent reading tensors (reader thread;
+    the entries of a target built from a config are created there by its init),
     transferring groups and writing shards (writer thread); ``wait_read_s`` /
     ``wait_write_s``: seconds the transforms waited for the reader or the
     writer (:func:`stream_groups`); ``wall_s``: elapsed seconds of the whole run.

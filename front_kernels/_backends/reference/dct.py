@@ -206,7 +206,8 @@ def ortho_window_takes(x: torch.Tensor, lengths) -> bool:
     return native.window_usable(x, tuple(lengths))
 
 
-def ortho_window(x: torch.Tensor, lengths: tuple[int, ...], keep: tuple[int, ...], inverse: bool):
+def ortho_window(x: torch.Tensor, lengths: tuple[int, ...], keep: tuple[int, ...], inverse: bool,
+                 out: torch.Tensor | None = None):
     r"""Orthonormal DCT-II (``inverse``: its inverse, the DCT-III) over the trailing ``len(lengths)`` dims
     (one or two) of full lengths ``lengths``, of ``x`` read as the leading corner of the zero-padded input,
     keeping the leading ``keep`` corner of the result: ``dctn(pad(x))[..., :keep_1, :keep_2]`` in one
@@ -217,4 +218,4 @@ def ortho_window(x: torch.Tensor, lengths: tuple[int, ...], keep: tuple[int, ...
         return None
     t = 3 if inverse else 2
     return native.dct_window(x, t, tuple(lengths), tuple(keep),
-                             tuple(_axis_factors(n, t, "ortho", inverse) for n in lengths))
+                             tuple(_axis_factors(n, t, "ortho", inverse) for n in lengths), out=out)

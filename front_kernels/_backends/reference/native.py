@@ -191,17 +191,20 @@ def window_usable(x: torch.Tensor, lengths: tuple[int, ...]) -> bool:
 
 
 def dct_window(x: torch.Tensor, type: int, lengths: tuple[int, ...], keep: tuple[int, ...],
-               factors: tuple[tuple[float, float], ...]) -> torch.Tensor:
+               factors: tuple[tuple[float, float], ...], out: torch.Tensor | None = None) -> torch.Tensor:
     r"""The scaled DCT of :func:`dct23` (``type`` 2 or 3) over the trailing dims of full lengths ``lengths``
     (one or two dims), of ``x`` read as the leading corner of its zero-padded input and keeping the
     leading ``keep`` corner of the result: with :math:`P` the zero-padding of ``x`` to ``lengths``,
     :math:`y = (M_1 \otimes M_2)(P x)` restricted to ``[:keep_1, :keep_2]``. One pass per axis,
     no padded input or full output in memory. ``factors``: ``(a, b)`` per axis, as :func:`dct_two_axes`.
+    ``out``: a contiguous tensor of the result's shape and ``x``'s dtype to write into (returned).
     """
+    given = out
     if len(lengths) == 1:
         lengths, keep, factors = (1,) + tuple(lengths), (1,) + tuple(keep), (((0.5, 0.5) if type == 2 else
                                                                              (1.0, 1.0)),) + tuple(factors)
         x = x.unsqueeze(-2)
+        out = None if out is None else out.unsqueeze(-2)
         squeeze = True
     else:
         squeeze = False
@@ -209,13 +212,18 @@ def dct_window(x: torch.Tensor, type: int, lengths: tuple[int, ...], keep: tuple
     (n1, n2), (r_out, c_out) = lengths, keep
     r_in, c_in = x.shape[-2], x.shape[-1]
     batch = x.numel() // max(1, r_in * c_in)
-    out = x.new_empty((*x.shape[:-2], r_out, c_out))
+    shape = (*x.shape[:-2], r_out, c_out)
+    if out is None:
+        out = x.new_empty(shape)
+    elif tuple(out.shape) != shape or out.dtype != x.dtype or not out.is_contiguous():
+        raise ValueError(f"out must be a contiguous {x.dtype} tensor of shape {shape}, got {out.dtype} "
+                         f"{tuple(out.shape)}")
     if out.numel() and batch:
         mid = out if r_in <= r_out else _scratch("window", (batch, r_in, c_out), x.dtype)
         (a1, b1), (a2, b2) = factors
         _cpu.panel_dct2d_window(x.data_ptr(), mid.data_ptr(), out.data_ptr(), batch, n1, n2, r_in, c_in, r_out,
                                 c_out, type, a1, b1, a2, b2, x.dtype == torch.float64)
-    return out.squeeze(-2) if squeeze else out
+    return given if given is not None else out.squeeze(-2) if squeeze else out
 
 
 def dct_last_axis(x: torch.Tensor, type: int, f: tuple[float, float]) -> torch.Tensor:
