@@ -7,6 +7,10 @@ over ``--repeat`` rounds after a warm-up (every round calls both, in turn).
 weights ``(12, 384, 1536)``.
 
     python bench/bench_compat.py [--sizes 256 1024 2048] [--repeat 5] [--threads 2] [--device cpu] [--out FILE]
+    python bench/bench_compat.py --linear-crossover [--repeat 7] [--threads 2] [--out FILE]
+
+``--linear-crossover`` times, instead, ``LinearDCT``'s product against its transform path by ``N`` and
+number of vectors: the measurement behind the module's rule for taking the transform.
 """
 from __future__ import annotations
 
@@ -45,10 +49,12 @@ def cases(x: torch.Tensor):
     if x.ndim == 2 and n <= 2048:  # apply_linear_2d needs square matrices
         ours = fk_dct.LinearDCT(n, "dct", norm="ortho").to(x.device)
         theirs = torch_dct.LinearDCT(n, "dct", norm="ortho").to(x.device)
-        gemm = "both are nn.Linear with the same matrix: the same GEMMs"
-        yield "torch-dct", "LinearDCT(dct, ortho)", lambda: ours(x), lambda: theirs(x), gemm
+        fast = x.device.type == "cpu" and ours._transform_applies(x)
+        how = "compat: the DCT (its weight unchanged); original: the GEMM" if fast else \
+            "both are nn.Linear with the same matrix: the same GEMMs"
+        yield "torch-dct", "LinearDCT(dct, ortho)", lambda: ours(x), lambda: theirs(x), "" if fast else how
         yield ("torch-dct", "apply_linear_2d", lambda: fk_dct.apply_linear_2d(x, ours),
-               lambda: torch_dct.apply_linear_2d(x, theirs), gemm)
+               lambda: torch_dct.apply_linear_2d(x, theirs), "" if fast else how)
     for wavelet in ("haar", "db4"):
         for mode in ("zero", "reflect", "periodic"):
             yield ("ptwt", f"wavedec2({wavelet}, {mode}, level=3)",
@@ -83,6 +89,31 @@ def cases(x: torch.Tensor):
                lambda c=cf3, w=wavelet: ptwt.fswaverec3(c, w), "")
 
 
+def linear_crossover(repeat: int) -> list[str]:
+    """``LinearDCT('dct', 'ortho')`` on ``(rows, N)`` inputs: its product (``F.linear``) against the
+    transform path (the weight check and :func:`dct`), and which one the module takes."""
+    import torch.nn.functional as F
+
+    import front_kernels.compat.torch_dct as fk_dct
+
+    lines = ["| N | rows | F.linear (ms) | check + dct (ms) | product / transform | module takes |",
+             "|---|---|---|---|---|---|"]
+    for n in (32, 64, 128, 256, 512, 1024):
+        layer = fk_dct.LinearDCT(n, "dct", norm="ortho")
+        for rows in (16, 64, 256, 1024, 4096):
+            x = torch.randn(rows, n, generator=torch.Generator().manual_seed(0))
+
+            def transform():
+                assert torch.equal(layer.weight, layer.transform_matrix)
+                return fk_dct.dct(x, "ortho")
+            with torch.no_grad():
+                t_gemm, t_dct = best_times([lambda: F.linear(x, layer.weight), transform], repeat)
+            takes = "transform" if layer._transform_applies(x) else "product"
+            lines.append(f"| {n} | {rows} | {t_gemm:.3f} | {t_dct:.3f} | {t_gemm / t_dct:.2f} | {takes} |")
+            print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 1024, 2048])
@@ -90,9 +121,23 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--linear-crossover", action="store_true",
+                   help="time LinearDCT's product against its transform path by N and rows instead")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.linear_crossover:
+        lines = ["# LinearDCT: product or transform", "",
+                 f"- command: `python bench/bench_compat.py {' '.join(sys.argv[1:])}`",
+                 f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+                 f"- device: cpu ({platform.machine()}), torch threads {torch.get_num_threads()}, torch {torch.__version__}",
+                 f"- float32, minimum over {args.repeat} calls after a warm-up; the module's rule: the transform "
+                 "for N >= 64, from 64 rows and 2^16 elements on (front_kernels.compat.torch_dct.FAST_MIN_N / "
+                 "FAST_MIN_ROWS / FAST_MIN_ELEMENTS)",
+                 ""]
+        print("\n".join(lines), flush=True)
+        write_table(lines + linear_crossover(args.repeat), args.out)
+        return 0
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: CUDA is not available here")

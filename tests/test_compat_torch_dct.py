@@ -294,3 +294,52 @@ def test_apply_linear_with_any_linear_layer():
     theirs = torch.autograd.grad(torch_dct.apply_linear_3d(x3, layer).sum(), (layer.weight, layer.bias))
     for a, b in zip(ours, theirs):
         assert rel_err(a, b) < 1e-12
+
+
+@pytest.mark.parametrize("type, norm", [("dct", None), ("dct", "ortho"), ("idct", None), ("idct", "ortho")])
+def test_linear_dct_takes_the_transform_while_its_weight_is_the_matrix(type, norm):
+    """Above the crossover the forward is the transform (checked by spying on it), giving F.linear's numbers
+    to rounding, in float64 against the float64 product and with the input's gradient W^T g."""
+    import torch.nn.functional as F
+    n, rows = 128, 1024
+    layer = fkd.LinearDCT(n, type, norm=norm, dtype=torch.float64)
+    x = torch.randn(rows, n, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    calls = []
+    real = getattr(fkd, type)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fkd, type, lambda *a, **k: calls.append(1) or real(*a, **k))
+        y = layer(x)
+    assert calls, "the transform path was not taken"
+    want = F.linear(x.detach(), layer.weight)
+    assert rel_err(y.detach(), want) < 1e-13
+    g = torch.randn(rows, n, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    y.backward(g)
+    assert rel_err(x.grad, g @ layer.weight) < 1e-13
+    assert set(layer.state_dict()) == {"weight"}
+
+
+def test_linear_dct_applies_an_edited_or_loaded_weight():
+    """An edit the version counter does not see (``weight.data``), a loaded state dict, a weight set to
+    train, and a small input all run the product with the weight the layer holds."""
+    import torch.nn.functional as F
+    layer = fkd.LinearDCT(128, "dct", norm="ortho", bias=True)
+    x = torch.randn(1024, 128, generator=torch.Generator().manual_seed(0))
+    assert layer._transform_applies(x)
+    layer.weight.data[3, 5] += 1.0
+    assert not layer._transform_applies(x)
+    torch.testing.assert_close(layer(x), F.linear(x, layer.weight, layer.bias), rtol=0, atol=0)
+    other = fkd.LinearDCT(128, "idct", norm="ortho", bias=True)
+    layer.load_state_dict(other.state_dict())
+    torch.testing.assert_close(layer(x), F.linear(x, other.weight, other.bias), rtol=0, atol=0)
+    layer.reset_parameters()
+    with torch.no_grad():
+        layer.bias.fill_(0.5)
+    assert layer._transform_applies(x)
+    torch.testing.assert_close(layer(x), fkd.dct(x, "ortho") + 0.5, rtol=1e-5, atol=1e-5)
+    layer.weight.requires_grad_(True)
+    assert not layer._transform_applies(x)
+    layer(x).sum().backward()
+    assert layer.weight.grad is not None
+    assert not fkd.LinearDCT(128, "dct")._transform_applies(x[:16])
+    assert not fkd.LinearDCT(128, "dct1")._transform_applies(x)
+    assert not fkd.LinearDCT(128, "dct", dtype=torch.float64)._transform_applies(x)

@@ -40,11 +40,17 @@ import torch.nn as nn
 
 from .._checks import check_float_tensor, check_positive_int
 from .. import transforms as _fk
+from .._backends.reference.dct import _dct1_raw
 
 __all__ = ["dct", "idct", "dct1", "idct1", "dct_2d", "idct_2d", "dct_3d", "idct_3d", "LinearDCT",
            "apply_linear_2d", "apply_linear_3d"]
 
 _LINEAR_TYPES = ("dct", "idct", "dct1", "idct1")
+# LinearDCT computes its product as the transform from this many vectors and elements on (measured on the
+# 2-core CPU, float32: bench/results/compat_linear_crossover_cpu_2core.md)
+FAST_MIN_N = 64
+FAST_MIN_ROWS = 64
+FAST_MIN_ELEMENTS = 1 << 16
 
 
 def _norm(norm):
@@ -93,6 +99,10 @@ def _dct1(x: torch.Tensor, dim: int, inverse: bool, backend) -> torch.Tensor:
             raise ValueError("idct1 needs at least 2 points along the last dim (its scale is 1 / (2 (N - 1))), "
                              f"got shape {tuple(x.shape)}")
         return x.clone()  # the DCT-I of one point is that point
+    if backend is None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and n > 2:
+        # what the dispatcher runs on the CPU, without its per-call checks (this call is small and frequent)
+        y = _dct1_raw(x, dim % x.ndim)
+        return y / (2 * (n - 1)) if inverse else y
     transform = _fk.idct if inverse else _fk.dct
     return transform(x, type=1, dim=dim, norm=None, backend=backend)
 
@@ -175,6 +185,17 @@ class LinearDCT(nn.Linear):
     ``bias`` (default ``False``) adds a trainable bias that starts at zero. The attributes ``type``,
     ``N`` and ``norm`` are torch-dct's; ``reset_parameters()`` rebuilds the weight. ``device`` and
     ``dtype`` (keyword-only) are passed to ``nn.Linear``.
+
+    The forward is ``F.linear(x, weight, bias)``, computed as the transform itself (:func:`dct` /
+    :func:`idct`, :math:`O(N \log N)` per vector instead of :math:`O(N^2)`; the same numbers to
+    rounding) when all of these hold: the type is ``'dct'`` or ``'idct'``, the weight does not require
+    grad and still equals the matrix built by ``reset_parameters()`` (compared entry by entry at each
+    call, against a copy kept as the non-persistent buffer ``transform_matrix``, so an edited or loaded
+    weight is always the one applied), ``x`` is a CPU tensor of the weight's dtype, ``N`` is at least
+    :data:`FAST_MIN_N` and ``x`` holds at least :data:`FAST_MIN_ROWS` vectors and
+    :data:`FAST_MIN_ELEMENTS` elements (below that the product is faster:
+    ``bench/bench_compat.py --linear-crossover``). The DCT-I types always use the product
+    (their FFT of length :math:`2(N-1)` is not reliably faster than it).
     """
 
     def __init__(self, in_features: int, type: str, norm: str | None = None, bias: bool = False, *,
@@ -197,6 +218,23 @@ class LinearDCT(nn.Linear):
             if self.bias is not None:
                 self.bias.zero_()
         self.weight.requires_grad_(False)
+        self.register_buffer("transform_matrix", self.weight.detach().clone(), persistent=False)
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if self._transform_applies(input):
+            y = (dct if self.type == "dct" else idct)(input, self.norm)
+            return y if self.bias is None else y + self.bias
+        return super().forward(input)
+
+    def _transform_applies(self, x) -> bool:
+        w = self.weight
+        return (self.type in ("dct", "idct") and self.N >= FAST_MIN_N and isinstance(x, torch.Tensor)
+                and x.device.type == "cpu"
+                and not w.requires_grad and x.dtype == w.dtype and w.device == x.device and x.ndim >= 1
+                and x.shape[-1] == self.N and x.numel() // self.N >= FAST_MIN_ROWS
+                and x.numel() >= FAST_MIN_ELEMENTS
+                and w.shape == self.transform_matrix.shape and w.dtype == self.transform_matrix.dtype
+                and w.device == self.transform_matrix.device and torch.equal(w, self.transform_matrix))
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, type={self.type!r}, norm={self.norm!r}"
