@@ -94,6 +94,22 @@ def test_dct1_idct1(shape, dtype):
     assert rel_err(fkd.idct1(fkd.dct1(x)), x) < TOL[dtype]
 
 
+def test_dct1_reused_extension_buffer_does_not_leak_between_calls():
+    # without autograd, the even extension is built in a per-thread buffer reused across calls and
+    # shapes, also when the buffer was first made under inference_mode
+    from front_kernels._backends.reference import native
+    native.clear_workspace()
+    with torch.inference_mode():
+        small = _x((3, 5), torch.float64)
+        _close(fkd.dct1(small), torch_dct.dct1(small), torch.float64)
+    big, other = _x((6, 33), torch.float64, seed=1), _x((2, 3, 9), torch.float64, seed=2)
+    first = fkd.dct1(big)
+    _close(fkd.idct1(other), torch_dct.idct1(other), torch.float64)
+    _close(first, torch_dct.dct1(big), torch.float64)
+    _close(fkd.dct1(small), torch_dct.dct1(small), torch.float64)
+    _close(fkd.dct1(big.T), torch_dct.dct1(big.T.contiguous()), torch.float64)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dct1_of_one_point_is_the_point_and_idct1_refuses_it(dtype):
     x = _x((4, 1), dtype)

@@ -101,8 +101,7 @@ def _dct1(x: torch.Tensor, dim: int, inverse: bool, backend) -> torch.Tensor:
         return x.clone()  # the DCT-I of one point is that point
     if backend is None and x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and n > 2:
         # what the dispatcher runs on the CPU, without its per-call checks (this call is small and frequent)
-        y = _dct1_raw(x, dim % x.ndim)
-        return y / (2 * (n - 1)) if inverse else y
+        return _dct1_raw(x, dim % x.ndim, "forward" if inverse else "backward")
     transform = _fk.idct if inverse else _fk.dct
     return transform(x, type=1, dim=dim, norm=None, backend=backend)
 

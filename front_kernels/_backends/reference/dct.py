@@ -79,10 +79,27 @@ def _dct3_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
     return v.index_select(dim, _unorder_index(n, x.device))
 
 
-def _dct1_raw(x: torch.Tensor, dim: int) -> torch.Tensor:
+def _dct1_raw(x: torch.Tensor, dim: int, fft_norm: str = "backward") -> torch.Tensor:
+    """Type 1 as the real FFT of the even extension ``(x_0, ..., x_{N-1}, x_{N-2}, ..., x_1)`` (length
+    :math:`2(N-1)`); ``fft_norm='forward'`` divides by that length, which is ``idct`` type 1."""
     n = x.shape[dim]
-    ext = torch.cat([x, x.narrow(dim, 1, n - 2).flip(dim)], dim=dim) if n > 2 else x
-    return torch.fft.rfft(ext, dim=dim).real.narrow(dim, 0, n) if n > 2 else _dct1_small(x, dim)
+    if n <= 2:
+        y = _dct1_small(x, dim)
+        return y / (2 * (n - 1)) if fft_norm == "forward" else y
+    return torch.fft.rfft(_even_extension(x, dim), dim=dim, norm=fft_norm).real.narrow(dim, 0, n)
+
+
+def _even_extension(x: torch.Tensor, dim: int) -> torch.Tensor:
+    n = x.shape[dim]
+    if dim != x.ndim - 1 or not native.usable(x) or (x.requires_grad and torch.is_grad_enabled()) \
+            or torch.compiler.is_compiling():
+        return torch.cat([x, x.narrow(dim, 1, n - 2).flip(dim)], dim=dim)
+    # Outside autograd the extension goes into this thread's reusable buffer: a fresh one of the
+    # input's size per call costs as much as the FFT's own passes (first touch of new pages).
+    ext = native._scratch("even_extension", (*x.shape[:-1], 2 * n - 2), x.dtype)
+    ext[..., :n].copy_(x)
+    ext[..., n:].copy_(x[..., 1:-1].flip(-1))
+    return ext
 
 
 def _dct1_small(x: torch.Tensor, dim: int) -> torch.Tensor:

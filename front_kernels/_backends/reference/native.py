@@ -88,7 +88,8 @@ def _scratch(role: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Ten
     n = math.prod(shape)
     buf = getattr(_workspace, role, None)
     if buf is None or buf.dtype != dtype or buf.numel() < n:
-        buf = torch.empty(n, dtype=dtype)
+        with torch.inference_mode(False):  # a normal tensor, writable in and out of inference mode
+            buf = torch.empty(n, dtype=dtype)
         setattr(_workspace, role, buf)
     return buf[:n].view(shape)
 
