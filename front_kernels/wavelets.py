@@ -261,11 +261,13 @@ def dwt_coeff_len(data_len: int, filter_len, mode: str = "symmetric") -> int:
 
     ``ceil(N / 2)`` for ``'periodization'``, ``floor((N + F - 1) / 2)`` otherwise.
     """
-    n = _data_len(data_len)
-    f = _filter_len(filter_len)
-    if check_mode(mode) == "periodization":
-        return (n + 1) // 2
-    return (n + f - 1) // 2
+    return coeff_len(_data_len(data_len), _filter_len(filter_len), check_mode(mode))
+
+
+def coeff_len(n: int, f: int, mode: str) -> int:
+    """:func:`dwt_coeff_len` of arguments already checked (an int length, an int filter length and a
+    mode name)."""
+    return (n + 1) // 2 if mode == "periodization" else (n + f - 1) // 2
 
 
 def dwt_max_level(data_len: int, filter_len) -> int:

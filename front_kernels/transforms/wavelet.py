@@ -48,7 +48,7 @@ import torch
 
 from .. import _dispatch
 from .._checks import as_dtype, check_float_tensor, normalize_dim, normalize_dims
-from ..wavelets import Wavelet, check_mode, dwt_coeff_len, dwt_max_level, get_wavelet
+from ..wavelets import Wavelet, check_mode, coeff_len, dwt_coeff_len, dwt_max_level, get_wavelet
 
 __all__ = [
     "dwt", "idwt", "dwt2", "idwt2", "dwtn", "idwtn",
@@ -143,7 +143,7 @@ def _check_level_lengths(shape, axes, ws, modes, level: int, name: str) -> None:
     for _ in range(level):
         _check_lengths(shape, axes, modes, name)
         for a, w, m in zip(axes, ws, modes):
-            shape[a] = dwt_coeff_len(shape[a], w.dec_len, m)
+            shape[a] = coeff_len(shape[a], w.dec_len, m)
 
 
 def _level(level, x: torch.Tensor, axes, ws) -> int:

@@ -536,6 +536,10 @@ def wavedecn(x: torch.Tensor, wavelet: Wavelet, mode: str, level: int, dims: tup
     ``[approx_level, details_level, ..., details_1]``, details as dicts without the
     all-``'a'`` key."""
     nd = len(dims)
+    if dims == (x.ndim - 2, x.ndim - 1) and native_dwt.usable(x):
+        out = native_dwt.wavedec2(x, wavelet, mode, level, _outside_value)
+        if out is not None:
+            return out
     approx_key = "a" * nd
     a = _to_compute(x)
     details = []
@@ -556,6 +560,12 @@ def waverecn(coeffs: list, wavelet: Wavelet, mode: str, dims: tuple[int, ...]) -
     approx_key = "a" * nd
     a = coeffs[0]
     out_dtype = a.dtype if a is not None else next(v for v in coeffs[1].values() if v is not None).dtype
+    ref = a if a is not None else next(v for v in coeffs[1].values() if v is not None)
+    if dims == (ref.ndim - 2, ref.ndim - 1) and native_dwt.usable(ref) and not any(
+            v.requires_grad for d in coeffs[1:] for v in d.values() if v is not None):
+        out = native_dwt.waverec2(a, coeffs[1:], wavelet, mode)
+        if out is not None:
+            return out
     for d in coeffs[1:]:
         ref = next(v for v in d.values() if v is not None) if any(v is not None for v in d.values()) else None
         if a is not None and ref is not None:

@@ -93,6 +93,42 @@ def dwt2(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor:
     return out
 
 
+def wavedec2(x: torch.Tensor, wavelet: Wavelet, mode: str, level: int, outside) -> list | None:
+    """``level`` analysis levels over the two trailing dims as ``[a, {'ad', 'da', 'dd'}_level, ...,
+    {...}_1]`` (the bands of a level are views of one stacked tensor), or None when some level's
+    lengths are not a signed copy of the input (``mode`` such as ``smooth``)."""
+    f = wavelet.dec_len
+    h, w = x.shape[-2:]
+    for _ in range(level):
+        mh, mw = _analysis_map(h, f, mode, outside), _analysis_map(w, f, mode, outside)
+        if mh is None or mw is None:
+            return None
+        h, w = mh[0], mw[0]
+    a, details = x, []
+    for _ in range(level):
+        a, da, ad, dd = dwt2(a, wavelet, mode, outside).flatten(0, 1).unbind(0)
+        details.append({"ad": ad, "da": da, "dd": dd})
+    return [a] + details[::-1]
+
+
+def waverec2(a: torch.Tensor | None, details: list, wavelet: Wavelet, mode: str) -> torch.Tensor | None:
+    """The synthesis levels over the two trailing dims from ``a`` and the ``details`` dicts (coarsest
+    first; validated shapes, one dtype; a missing or ``None`` band is zeros, ``{}`` a zero level), each
+    level's approximation cropped to its details as pywt does; None when a level is too short for
+    the filter (outside ``periodization``)."""
+    k = wavelet.rec_len // 2
+    for d in details:
+        ref = next((v for v in d.values() if v is not None), None)
+        if ref is None:  # a zero level: the approximation alone
+            d, ref = {}, a
+        elif a is not None:
+            a = a[..., : ref.shape[-2], : ref.shape[-1]]
+        if ref is None or (mode != "periodization" and min(ref.shape[-2:]) < k):
+            return None
+        a = idwt2({"aa": a, **d}, wavelet, mode)
+    return a
+
+
 def dwt_last(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor | None:
     """One 1-D analysis level along the last dim as ``(2, *lead, n)``, or None when ``mode``
     is not a signed copy."""
