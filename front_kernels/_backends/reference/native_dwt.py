@@ -117,7 +117,7 @@ def waverec2(a: torch.Tensor | None, details: list, wavelet: Wavelet, mode: str)
     level's approximation cropped to its details as pywt does; None when a level is too short for
     the filter (outside ``periodization``)."""
     k = wavelet.rec_len // 2
-    for d in details:
+    for i, d in enumerate(details):
         ref = next((v for v in d.values() if v is not None), None)
         if ref is None:  # a zero level: the approximation alone
             d, ref = {}, a
@@ -125,7 +125,8 @@ def waverec2(a: torch.Tensor | None, details: list, wavelet: Wavelet, mode: str)
             a = a[..., : ref.shape[-2], : ref.shape[-1]]
         if ref is None or (mode != "periodization" and min(ref.shape[-2:]) < k):
             return None
-        a = idwt2({"aa": a, **d}, wavelet, mode)
+        # the levels before the last write into two alternating reusable buffers (no fresh pages)
+        a = idwt2({"aa": a, **d}, wavelet, mode, scratch=f"synthesis{i % 2}" if i < len(details) - 1 else None)
     return a
 
 
@@ -189,9 +190,10 @@ def synthesis_supported(l1: int, l2: int, wavelet: Wavelet, mode: str) -> bool:
     return mode == "periodization" or min(l1, l2) >= k
 
 
-def idwt2(bands: dict, wavelet: Wavelet, mode: str) -> torch.Tensor:
+def idwt2(bands: dict, wavelet: Wavelet, mode: str, scratch: str | None = None) -> torch.Tensor:
     """One synthesis level from ``{'aa', 'ad', 'da', 'dd'}`` (key character 0 along H; a
-    missing or ``None`` band is zeros), all of shape ``(*lead, L1, L2)`` and one dtype."""
+    missing or ``None`` band is zeros), all of shape ``(*lead, L1, L2)`` and one dtype; into this
+    thread's reusable buffer named ``scratch`` when given (valid until that buffer's next use)."""
     ref = next(v for v in bands.values() if v is not None)
     *lead, l1, l2 = ref.shape
     k = wavelet.rec_len // 2
@@ -200,7 +202,8 @@ def idwt2(bands: dict, wavelet: Wavelet, mode: str) -> torch.Tensor:
     pw, sw, kw, src_w = _synthesis_map(l2, k, per)
     b = ref.numel() // (l1 * l2)
     kept = [None if bands.get(key) is None else bands[key].contiguous() for key in ("aa", "ad", "da", "dd")]
-    out = torch.empty((*lead, kh, kw), dtype=ref.dtype)
+    shape = (*lead, kh, kw)
+    out = torch.empty(shape, dtype=ref.dtype) if scratch is None else native._scratch(scratch, shape, ref.dtype)
     native._cpu.dwt2_synthesis([0 if v is None else v.data_ptr() for v in kept], out.data_ptr(), b, l1, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, pw, sw, kw, src_w,
                                ref.dtype == torch.float64, 0)
