@@ -44,13 +44,14 @@ constexpr int64_t kMaxTaps = 128;  // pywt's longest filters (coif17) have 102
 constexpr int kBoth = 0, kLast = 1, kMiddle = 2;  // which axes of (b, h, w) a level transforms
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define FK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #define FK_CLONES_V4 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
-#define FK_CLONES
 #define FK_CLONES_V4
 #endif
 #define FK_INLINE inline __attribute__((always_inline))
+
+// Columns per register block: four accumulators of this many fit in eight AVX-512 registers.
+template <typename T> constexpr int64_t kBlock = 128 / sizeof(T);
 
 // One axis of an analysis level: n samples in, n_out per band, extended length 2 n_out + F - 2.
 struct AxisMap {
@@ -87,18 +88,74 @@ template <typename T> FK_INLINE void fill_boundary(T* e, const AxisMap& a, int64
 template <typename T>
 FK_INLINE void analysis_row(const T* e, T* ev, T* od, int64_t n_out, int64_t k, const T (*taps)[kMaxTaps], T* lo,
                             T* hi) {
+  constexpr int64_t N = kBlock<T>;
   const int64_t half = n_out + k - 1;
   for (int64_t q = 0; q < half; ++q) ev[q] = e[2 * q], od[q] = e[2 * q + 1];
-  for (int64_t q = 0; q < n_out; ++q) lo[q] = hi[q] = T(0);
-  for (int64_t m = 0; m < k; ++m) {
-    const T l0 = taps[0][2 * m], l1 = taps[0][2 * m + 1], h0 = taps[1][2 * m], h1 = taps[1][2 * m + 1];
-    const T* __restrict pe = ev + m;
-    const T* __restrict po = od + m;
-    for (int64_t q = 0; q < n_out; ++q) {
-      lo[q] += l0 * pe[q] + l1 * po[q];
-      hi[q] += h0 * pe[q] + h1 * po[q];
+  int64_t q0 = 0;
+  for (; q0 + N <= n_out; q0 += N) {  // the k tap sums of a block of q in registers
+    T a[N], b[N];
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) a[j] = b[j] = T(0);
+    for (int64_t m = 0; m < k; ++m) {
+      const T l0 = taps[0][2 * m], l1 = taps[0][2 * m + 1], h0 = taps[1][2 * m], h1 = taps[1][2 * m + 1];
+      const T* __restrict pe = ev + q0 + m;
+      const T* __restrict po = od + q0 + m;
+#pragma omp simd
+      for (int64_t j = 0; j < N; ++j) {
+        a[j] += l0 * pe[j] + l1 * po[j];
+        b[j] += h0 * pe[j] + h1 * po[j];
+      }
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < N; ++j) lo[q0 + j] = a[j], hi[q0 + j] = b[j];
+  }
+  for (int64_t q = q0; q < n_out; ++q) {
+    T a = T(0), b = T(0);
+    for (int64_t m = 0; m < k; ++m) {
+      a += taps[0][2 * m] * ev[q + m] + taps[0][2 * m + 1] * od[q + m];
+      b += taps[1][2 * m] * ev[q + m] + taps[1][2 * m + 1] * od[q + m];
+    }
+    lo[q] = a, hi[q] = b;
+  }
+}
+
+// The vertical step of one output row over columns [0, w): v0[c] = sum_t l[t] rows[t][c] and
+// v1[c] = sum_t h[t] rows[t][c] over the n taps that reach the row (zeros when there are none), in
+// strips of columns short enough for the two sums to stay in L1 while every tap row streams by
+// (v0 and v1 are not __restrict: with it GCC vectorises the float32 loop nest about 2x slower).
+template <typename T>
+FK_INLINE void vertical_taps(const T* const* rows, const T* l, const T* h, int64_t n, int64_t w, T* v0, T* v1) {
+  constexpr int64_t kCols = 512;
+  for (int64_t c0 = 0; c0 < w; c0 += kCols) {
+    const int64_t c1 = std::min(w, c0 + kCols);
+    for (int64_t c = c0; c < c1; ++c) v0[c] = v1[c] = T(0);
+    for (int64_t t = 0; t < n; ++t) {
+      const T* __restrict row = rows[t];
+      const T lt = l[t], ht = h[t];
+      for (int64_t c = c0; c < c1; ++c) {
+        v0[c] += lt * row[c];
+        v1[c] += ht * row[c];
+      }
     }
   }
+}
+
+// The input rows (and their signed taps) that reach output row o of the vertical pass; returns their count.
+template <typename T>
+FK_INLINE int64_t row_taps(const AnalysisArgs<T>& A, const T* x, int64_t w, int64_t o, const T** rows, T* l, T* h) {
+  const AxisMap& ah = A.ah;
+  int64_t n = 0;
+  for (int64_t m = 0; m < A.f; ++m) {
+    const int64_t j = 2 * o + m, r = j - ah.left;
+    const bool inside = r >= 0 && r < ah.n;
+    const T s = inside ? T(1) : static_cast<T>(ah.sign[j]);
+    if (s == T(0)) continue;
+    rows[n] = x + (inside ? r : ah.src[j]) * w;
+    l[n] = s * A.taps[0][m];
+    h[n] = s * A.taps[1][m];
+    ++n;
+  }
+  return n;
 }
 
 template <typename T> FK_INLINE void analysis_tile(const AnalysisArgs<T>& A, int64_t bi, int64_t o0, int64_t o1) {
@@ -111,27 +168,10 @@ template <typename T> FK_INLINE void analysis_tile(const AnalysisArgs<T>& A, int
   T* ev = e1 + lenw;
   T* od = ev + nw + k;
   const T* x = A.x + bi * ah.n * w;
-  constexpr int64_t kCols = 512;  // columns per strip: the F accumulated rows stay in L1
+  const T* rows[kMaxTaps];
+  T l[kMaxTaps], h[kMaxTaps];
   for (int64_t o = o0; o < o1; ++o) {
-    T* v0 = e0 + aw.left;
-    T* v1 = e1 + aw.left;
-    for (int64_t c0 = 0; c0 < w; c0 += kCols) {
-      const int64_t c1 = std::min(w, c0 + kCols);
-      for (int64_t c = c0; c < c1; ++c) v0[c] = v1[c] = T(0);
-      for (int64_t m = 0; m < f; ++m) {
-        const int64_t j = 2 * o + m;
-        const int64_t r = j - ah.left;
-        const bool inside = r >= 0 && r < ah.n;
-        const T s = inside ? T(1) : static_cast<T>(ah.sign[j]);
-        if (s == T(0)) continue;
-        const T* __restrict row = x + (inside ? r : ah.src[j]) * w;
-        const T l = s * A.taps[0][m], h = s * A.taps[1][m];
-        for (int64_t c = c0; c < c1; ++c) {
-          v0[c] += l * row[c];
-          v1[c] += h * row[c];
-        }
-      }
-    }
+    vertical_taps(rows, l, h, row_taps(A, x, w, o, rows, l, h), w, e0 + aw.left, e1 + aw.left);
     fill_boundary(e0, aw, lenw);
     fill_boundary(e1, aw, lenw);
     T* out = A.out + bi * plane + o * nw;
@@ -159,45 +199,30 @@ template <typename T> FK_INLINE void analysis_rows(const AnalysisArgs<T>& A, int
 // A 1-D level along the middle dim of (b, h, w): the vertical pass alone, w columns per row.
 template <typename T> FK_INLINE void analysis_cols(const AnalysisArgs<T>& A, int64_t bi, int64_t o0, int64_t o1) {
   const AxisMap& ah = A.ah;
-  const int64_t f = A.f, w = A.aw.n, band = A.b * ah.n_out * w;
+  const int64_t w = A.aw.n, band = A.b * ah.n_out * w;
   const T* x = A.x + bi * ah.n * w;
-  constexpr int64_t kCols = 512;
+  const T* rows[kMaxTaps];
+  T l[kMaxTaps], h[kMaxTaps];
   for (int64_t o = o0; o < o1; ++o) {
     T* v0 = A.out + (bi * ah.n_out + o) * w;
-    T* v1 = v0 + band;
-    for (int64_t c0 = 0; c0 < w; c0 += kCols) {
-      const int64_t c1 = std::min(w, c0 + kCols);
-      for (int64_t c = c0; c < c1; ++c) v0[c] = v1[c] = T(0);
-      for (int64_t m = 0; m < f; ++m) {
-        const int64_t j = 2 * o + m, r = j - ah.left;
-        const bool inside = r >= 0 && r < ah.n;
-        const T s = inside ? T(1) : static_cast<T>(ah.sign[j]);
-        if (s == T(0)) continue;
-        const T* __restrict row = x + (inside ? r : ah.src[j]) * w;
-        const T l = s * A.taps[0][m], h = s * A.taps[1][m];
-        for (int64_t c = c0; c < c1; ++c) {
-          v0[c] += l * row[c];
-          v1[c] += h * row[c];
-        }
-      }
-    }
+    vertical_taps(rows, l, h, row_taps(A, x, w, o, rows, l, h), w, v0, v0 + band);
   }
 }
 
-FK_CLONES void analysis_cols_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES_V4 void analysis_cols_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_cols(A, bi, o0, o1);
 }
-FK_CLONES void analysis_cols_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES_V4 void analysis_cols_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_cols(A, bi, o0, o1);
 }
 
-FK_CLONES void analysis_rows_k(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
-FK_CLONES void analysis_rows_k(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+FK_CLONES_V4 void analysis_rows_k(const AnalysisArgs<float>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
+FK_CLONES_V4 void analysis_rows_k(const AnalysisArgs<double>& A, int64_t r0, int64_t r1) { analysis_rows(A, r0, r1); }
 
-FK_CLONES void analysis_tile_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES_V4 void analysis_tile_k(const AnalysisArgs<float>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_tile(A, bi, o0, o1);
 }
-FK_CLONES void analysis_tile_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
+FK_CLONES_V4 void analysis_tile_k(const AnalysisArgs<double>& A, int64_t bi, int64_t o0, int64_t o1) {
   analysis_tile(A, bi, o0, o1);
 }
 
@@ -239,9 +264,6 @@ void analysis(uintptr_t x, uintptr_t out, int64_t b, int64_t h, int64_t w, const
   else
     for_tiles(b, nh, 2 * w * f, [&](int64_t bi, int64_t o0, int64_t o1) { analysis_tile_k(A, bi, o0, o1); });
 }
-
-// Columns per register block: four accumulators of this many fit in eight AVX-512 registers.
-template <typename T> constexpr int64_t kBlock = 128 / sizeof(T);
 
 // One axis of a synthesis level: l coefficients, extended to le = pairs + K - 1 by src; the outputs
 // [shift, shift + keep) of the 2 * pairs that the extended coefficients give are kept.
