@@ -30,15 +30,19 @@ def best_time(fn, repeat: int) -> float:
     return best * 1e3
 
 
-def best_times(fns, repeat: int) -> list[float]:
+def best_times(fns, repeat: int, warm: bool = False) -> list[float]:
     """Minimum wall time in milliseconds of each of ``fns`` over ``repeat`` rounds, after one
     warm-up call each; every round calls each function once, in turn, so that load from other
-    processes falls on all of them alike."""
+    processes falls on all of them alike. With ``warm``, each timed call directly follows an
+    untimed call of the same function, so every function is timed in its own steady state (its
+    input in cache, its allocations recycled) rather than after the others' traffic."""
     for fn in fns:
         fn()
     best = [float("inf")] * len(fns)
     for _ in range(repeat):
         for i, fn in enumerate(fns):
+            if warm:
+                fn()
             t0 = time.perf_counter()
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
