@@ -2,7 +2,8 @@
 
 ``front_kernels.compat.torch_dct`` against torch-dct and ``front_kernels.compat.ptwt`` against ptwt:
 the same call, the same input, float32 on the CPU (or ``--device cuda``), each timed as the minimum
-over ``--repeat`` rounds after a warm-up (every round calls both, in turn).
+over ``--repeat`` rounds after a warm-up (every round calls both, in turn, each timed call right
+after untimed calls of the same function lasting at least 2 ms: each in its own steady state).
 ``ratio = original time / compat time`` (> 1: the compat module is faster). Sizes: square ``n x n`` inputs for ``--sizes`` and a batched stack of layer
 weights ``(12, 384, 1536)``.
 
@@ -149,8 +150,8 @@ def main(argv=None) -> int:
              f"- device: {device.type} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.machine()}), torch threads {torch.get_num_threads()}",
              f"- versions: torch {torch.__version__}, front_kernels {fk.__version__}, torch-dct "
              f"{version('torch-dct')}, ptwt {version('ptwt')}",
-             f"- float32, minimum over {args.repeat} calls after a warm-up; ratio = original / compat "
-             "(> 1: compat faster)", "",
+             f"- float32, minimum over {args.repeat} interleaved rounds, each timed call after untimed calls of "
+             "the same function lasting at least 2 ms; ratio = original / compat (> 1: compat faster)", "",
              "| library | call | input | compat (ms) | original (ms) | ratio | note |", "|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     shapes = [(n, n) for n in args.sizes] + [BATCH]
@@ -159,7 +160,8 @@ def main(argv=None) -> int:
         x = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(device)
         for lib, call, ours, theirs, note in cases(x):
             with torch.no_grad():
-                t_ours, t_theirs = best_times([lambda: (ours(), sync()), lambda: (theirs(), sync())], args.repeat)
+                t_ours, t_theirs = best_times([lambda: (ours(), sync()), lambda: (theirs(), sync())], args.repeat,
+                                               warm=True)
             slower += t_ours > t_theirs
             same += bool(note)
             rows += 1

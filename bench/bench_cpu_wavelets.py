@@ -7,10 +7,11 @@ A sweep over square sizes (default 256^2 .. 8192^2) and a batched stack of layer
 ``(12, 384, 1536)``, float32 and float64, ``wavedec2`` and ``waverec2``, wavelets (haar, db4),
 modes (zero, symmetric, periodization) and levels 1-4. Each row: best-of-``repeat`` wall time
 in ms of one call, ours / ptwt / pywt measured interleaved (one call of each per round) so that
-load from other processes hits all of them alike, each timed call right after an untimed one of
-the same function (below 4096^2), so that every library is timed warm, not after the others'
-memory traffic (which costs a 512^2 float64 call about 0.3 ms: its input from DRAM, its output on
-fresh pages); ``vs ptwt`` and ``vs pywt`` are the peer's time
+load from other processes hits all of them alike, each timed call right after untimed calls of
+the same function lasting at least 2 ms (below 4096^2), so that every library is timed in its
+own steady state, not after the others' memory traffic (after ptwt's calls, or 64 MiB allocated
+and freed, a 512^2 float64 call of ours takes 0.56 ms, then 0.35, 0.29, ... 0.22 over its next
+calls, against 0.19 in steady state); ``vs ptwt`` and ``vs pywt`` are the peer's time
 over ours (> 1: ours is faster). PyWavelets is single-threaded C and timed once per row from
 4096^2 up (it takes seconds there); ours and ptwt run on ``torch.get_num_threads()`` threads.
 ptwt has no ``'periodization'`` mode (n/a). ``extra MiB`` is the peak resident memory that one
@@ -116,8 +117,9 @@ def main(argv=None) -> int:
              f"- machine: {platform.machine()}, torch threads {torch.get_num_threads()}",
              f"- versions: torch {torch.__version__}, front_kernels {fk.__version__}, PyWavelets {pywt.__version__}, "
              f"ptwt {version('ptwt') if ptwt is not None else 'not installed'}",
-             f"- best of {args.repeat} interleaved rounds, each timed call after an untimed one of the same "
-             "function (from 4096^2 up: no untimed call, and pywt one call on its own); vs = peer time / ours",
+             f"- best of {args.repeat} interleaved rounds, each timed call after untimed calls of the same "
+             "function lasting at least 2 ms (from 4096^2 up: no untimed call, and pywt one call on its own); "
+             "vs = peer time / ours",
              "", "| op | input | dtype | wavelet | mode | level | ours ms | ptwt ms | vs ptwt | pywt ms | vs pywt "
              "| extra MiB |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
