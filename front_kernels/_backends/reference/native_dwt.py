@@ -10,6 +10,9 @@ is a signed copy of a sample (``zero``, ``constant``, ``symmetric``, ``reflect``
 ``antireflect`` (linear combinations of samples) keep the GEMM path. Synthesis does not
 depend on the mode except for ``periodization``, so it runs here for every mode.
 
+Outputs of 8 MiB and more come from recycled, already resident memory (:mod:`.output_pool`):
+a fresh buffer's first-touch page zeroing costs as much as the level that fills it.
+
 The op is used outside autograd and ``torch.compile`` only (:func:`usable`); gradients take
 the GEMM path, which autograd differentiates.
 """
@@ -20,7 +23,7 @@ import math
 import torch
 
 from ...wavelets import Wavelet
-from . import native
+from . import native, output_pool
 
 _maps: dict = {}
 
@@ -87,7 +90,7 @@ def dwt2(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Tensor:
     nw, left_w, src_w, sign_w = _analysis_map(w, f, mode, outside)
     x = x.contiguous()
     b = x.numel() // (h * w)
-    out = torch.empty((2, 2, *lead, nh, nw), dtype=x.dtype)
+    out = output_pool.empty((2, 2, *lead, nh, nw), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), b, h, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
                               nh, left_h, src_h, sign_h, nw, left_w, src_w, sign_w, x.dtype == torch.float64, 0)
     return out
@@ -141,7 +144,7 @@ def dwt_last(x: torch.Tensor, wavelet: Wavelet, mode: str, outside) -> torch.Ten
     nw, left_w, src_w, sign_w = axis
     x = x.contiguous()
     rows = x.numel() // w
-    out = torch.empty((2, *lead, nw), dtype=x.dtype)
+    out = output_pool.empty((2, *lead, nw), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), 1, rows, w, list(wavelet.dec_lo), list(wavelet.dec_hi),
                               rows, 0, [], [], nw, left_w, src_w, sign_w, x.dtype == torch.float64, 1)
     return out
@@ -159,7 +162,7 @@ def dwt_axis(x: torch.Tensor, dim: int, wavelet: Wavelet, mode: str, outside) ->
     n_out, left, src, sign = axis
     x = x.contiguous()
     pre, post = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
-    out = torch.empty((2, *shape[:dim], n_out, *shape[dim + 1:]), dtype=x.dtype)
+    out = output_pool.empty((2, *shape[:dim], n_out, *shape[dim + 1:]), dtype=x.dtype)
     native._cpu.dwt2_analysis(x.data_ptr(), out.data_ptr(), pre, n, post, list(wavelet.dec_lo),
                               list(wavelet.dec_hi), n_out, left, src, sign, post, 0, [], [],
                               x.dtype == torch.float64, 2)
@@ -178,7 +181,7 @@ def idwt_axis(c: torch.Tensor, dim: int, wavelet: Wavelet, mode: str) -> torch.T
     ph, sh, kh, src_h = _synthesis_map(l1, k, per)
     c = c.contiguous()
     pre, post = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
-    out = torch.empty((*shape[:dim], kh, *shape[dim + 1:]), dtype=c.dtype)
+    out = output_pool.empty((*shape[:dim], kh, *shape[dim + 1:]), dtype=c.dtype)
     native._cpu.dwt2_synthesis([c[0].data_ptr(), c[1].data_ptr(), 0, 0], out.data_ptr(), pre, l1, post,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, post, 0, post, [],
                                c.dtype == torch.float64, 2)
@@ -203,7 +206,7 @@ def idwt2(bands: dict, wavelet: Wavelet, mode: str, scratch: str | None = None) 
     b = ref.numel() // (l1 * l2)
     kept = [None if bands.get(key) is None else bands[key].contiguous() for key in ("aa", "ad", "da", "dd")]
     shape = (*lead, kh, kw)
-    out = torch.empty(shape, dtype=ref.dtype) if scratch is None else native._scratch(scratch, shape, ref.dtype)
+    out = output_pool.empty(shape, dtype=ref.dtype) if scratch is None else native._scratch(scratch, shape, ref.dtype)
     native._cpu.dwt2_synthesis([0 if v is None else v.data_ptr() for v in kept], out.data_ptr(), b, l1, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), ph, sh, kh, src_h, pw, sw, kw, src_w,
                                ref.dtype == torch.float64, 0)
@@ -221,7 +224,7 @@ def idwt_last(c: torch.Tensor, wavelet: Wavelet, mode: str) -> torch.Tensor | No
     pw, sw, kw, src_w = _synthesis_map(l2, k, per)
     c = c.contiguous()
     rows = c[0].numel() // l2
-    out = torch.empty((*lead, kw), dtype=c.dtype)
+    out = output_pool.empty((*lead, kw), dtype=c.dtype)
     native._cpu.dwt2_synthesis([c[0].data_ptr(), c[1].data_ptr(), 0, 0], out.data_ptr(), 1, rows, l2,
                                list(wavelet.rec_lo), list(wavelet.rec_hi), rows, 0, rows, [], pw, sw, kw, src_w,
                                c.dtype == torch.float64, 1)
